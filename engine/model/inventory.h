@@ -1,0 +1,47 @@
+// The quantizable linears of a model, computed from config.json alone (no weights):
+// names, roles, block indices and shapes. This is what recipes are resolved against.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model/hf_config.h"
+
+namespace arecipe {
+
+// What a linear layer does, independent of its architecture's naming.
+enum class Role {
+  attn_q, attn_k, attn_v, attn_o,
+  mlp_gate, mlp_up, mlp_down,
+  expert_gate, expert_up, expert_down,
+  shared_gate, shared_up, shared_down,
+  router, lm_head, embed,
+};
+
+const char* role_name(Role r);
+std::optional<Role> role_from_name(const std::string& s);
+const std::vector<Role>& all_roles();
+
+struct LayerInfo {
+  std::string name;  // HF module name, e.g. "model.layers.0.self_attn.q_proj"
+  Role role;
+  int block = -1;  // decoder block index; -1 outside blocks (lm_head)
+  int64_t out_features = 0;
+  int64_t in_features = 0;
+  std::string weight_name() const { return name + ".weight"; }
+};
+
+struct Inventory {
+  std::string architecture;
+  int num_blocks = 0;
+  std::vector<LayerInfo> layers;  // block order, then role order within a block
+};
+
+// Throws Error("<config path>: unsupported architecture 'X' (supported: ...)").
+Inventory inventory_from_config(const ModelConfig& config);
+
+// Architectures this build can run.
+const std::vector<std::string>& supported_architectures();
+
+}  // namespace arecipe
