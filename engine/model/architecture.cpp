@@ -1,0 +1,30 @@
+#include "engine/model/architecture.h"
+
+#include "engine/util/error.h"
+
+namespace arecipe {
+
+std::unique_ptr<Architecture> make_llama_family(const ModelConfig& config);  // llama_family.cpp
+
+const at::Tensor& BlockWeights::get(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw Error("tensor '" + name + "' is missing from the block's weights");
+  return it->second;
+}
+
+at::Tensor BlockWeights::optional(const std::string& name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? at::Tensor() : it->second;
+}
+
+std::unique_ptr<Architecture> make_architecture(const ModelConfig& config) {
+  const std::string& a = config.architecture;
+  if (a == "LlamaForCausalLM" || a == "MistralForCausalLM" || a == "Qwen2ForCausalLM" ||
+      a == "Qwen3ForCausalLM")
+    return make_llama_family(config);
+  fail(config.path, "unsupported architecture '" + a +
+                        "' for running (supported: LlamaForCausalLM, MistralForCausalLM, "
+                        "Qwen2ForCausalLM, Qwen3ForCausalLM)");
+}
+
+}  // namespace arecipe

@@ -1,0 +1,88 @@
+#include "engine/model/layers.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+namespace arecipe {
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const auto in_type = x.scalar_type();
+  at::Tensor h = x.to(at::kFloat);
+  at::Tensor var = h.pow(2).mean(-1, /*keepdim=*/true);
+  h = h * at::rsqrt(var + eps);
+  return weight * h.to(in_type);
+}
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+  return bias.defined() ? at::linear(x, w, bias) : at::linear(x, w);
+}
+
+at::Tensor rope_inv_freq(const RopeConfig& rope, int64_t head_dim) {
+  at::Tensor exponents = at::arange(0, head_dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(head_dim);
+  at::Tensor inv_freq = 1.0 / at::pow(rope.theta, exponents);
+  if (rope.type == "linear") {
+    inv_freq = inv_freq / rope.factor;
+  } else if (rope.type == "llama3") {
+    // Llama 3.1: keep high frequencies, divide low ones by `factor`, blend between.
+    const double old_ctx = static_cast<double>(rope.original_max_position_embeddings);
+    const double low_wavelen = old_ctx / rope.low_freq_factor;
+    const double high_wavelen = old_ctx / rope.high_freq_factor;
+    at::Tensor wavelen = 2.0 * M_PI / inv_freq;
+    at::Tensor scaled = at::where(wavelen > low_wavelen, inv_freq / rope.factor, inv_freq);
+    at::Tensor smooth =
+        (old_ctx / wavelen - rope.low_freq_factor) / (rope.high_freq_factor - rope.low_freq_factor);
+    at::Tensor smoothed = (1 - smooth) * scaled / rope.factor + smooth * scaled;
+    at::Tensor medium = at::logical_not(wavelen < high_wavelen).logical_and(at::logical_not(wavelen > low_wavelen));
+    inv_freq = at::where(medium, smoothed, scaled);
+  }
+  return inv_freq;
+}
+
+RopeTables rope_tables(const RopeConfig& rope, int64_t head_dim, int64_t seq_len) {
+  at::Tensor inv_freq = rope_inv_freq(rope, head_dim);                 // [D/2]
+  at::Tensor pos = at::arange(seq_len, at::kLong).to(at::kFloat);      // [T]
+  at::Tensor freqs = at::outer(pos, inv_freq);                         // [T, D/2]
+  at::Tensor emb = at::cat({freqs, freqs}, -1);                         // [T, D]
+  return {emb.cos(), emb.sin()};
+}
+
+namespace {
+at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+}  // namespace
+
+at::Tensor apply_rope(const at::Tensor& x, const RopeTables& t) {
+  return x * t.cos.to(x.scalar_type()) + rotate_half(x) * t.sin.to(x.scalar_type());
+}
+
+at::Tensor causal_mask(int64_t seq_len, std::optional<int64_t> sliding_window) {
+  at::Tensor i = at::arange(seq_len, at::kLong).unsqueeze(1);
+  at::Tensor j = at::arange(seq_len, at::kLong).unsqueeze(0);
+  at::Tensor allowed = j <= i;
+  if (sliding_window) allowed = allowed.logical_and((i - j) < *sliding_window);
+  at::Tensor mask = at::zeros({seq_len, seq_len}, at::kFloat);
+  return mask.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+}
+
+at::Tensor grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const at::Tensor& mask) {
+  const int64_t groups = q.size(1) / k.size(1);
+  at::Tensor kk = groups > 1 ? k.repeat_interleave(groups, 1) : k;
+  at::Tensor vv = groups > 1 ? v.repeat_interleave(groups, 1) : v;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  at::Tensor scores = at::matmul(q, kk.transpose(-1, -2)) * scale + mask;
+  at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  return at::matmul(probs, vv);
+}
+
+at::Tensor swiglu_mlp(const at::Tensor& x, const at::Tensor& w_gate, const at::Tensor& b_gate,
+                      const at::Tensor& w_up, const at::Tensor& b_up, const at::Tensor& w_down,
+                      const at::Tensor& b_down) {
+  return linear(at::silu(linear(x, w_gate, b_gate)) * linear(x, w_up, b_up), w_down, b_down);
+}
+
+}  // namespace arecipe

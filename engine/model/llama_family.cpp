@@ -1,0 +1,109 @@
+// Llama, Mistral, Qwen2 and Qwen3: one decoder block shape with a few switches.
+//   Llama:   optional q/k/v/o bias (attention_bias), optional MLP bias (mlp_bias),
+//            rope scaling (linear, llama3)
+//   Mistral: sliding-window causal mask
+//   Qwen2:   q/k/v bias always, no o bias
+//   Qwen3:   per-head RMSNorm on q and k before RoPE (q_norm, k_norm)
+#include <ATen/ATen.h>
+
+#include "engine/model/architecture.h"
+#include "engine/util/error.h"
+
+namespace arecipe {
+
+namespace {
+
+class LlamaFamily final : public Architecture {
+ public:
+  explicit LlamaFamily(const ModelConfig& c) : Architecture(c) {
+    qk_norm_ = c.architecture == "Qwen3ForCausalLM";
+    qkv_bias_ = c.architecture == "Qwen2ForCausalLM" || c.attention_bias;
+    o_bias_ = c.architecture != "Qwen2ForCausalLM" && c.attention_bias;
+    mlp_bias_ = c.mlp_bias;
+  }
+
+  std::vector<std::string> block_tensor_names(int b) const override {
+    const std::string p = prefix(b);
+    std::vector<std::string> n = {p + "input_layernorm.weight", p + "post_attention_layernorm.weight"};
+    for (const char* l : {"q_proj", "k_proj", "v_proj", "o_proj"}) {
+      n.push_back(p + "self_attn." + l + ".weight");
+      const bool is_o = std::string(l) == "o_proj";
+      if (is_o ? o_bias_ : qkv_bias_) n.push_back(p + "self_attn." + l + ".bias");
+    }
+    if (qk_norm_) {
+      n.push_back(p + "self_attn.q_norm.weight");
+      n.push_back(p + "self_attn.k_norm.weight");
+    }
+    for (const char* l : {"gate_proj", "up_proj", "down_proj"}) {
+      n.push_back(p + "mlp." + l + ".weight");
+      if (mlp_bias_) n.push_back(p + "mlp." + l + ".bias");
+    }
+    return n;
+  }
+
+  ForwardContext make_context(int64_t seq_len) const override {
+    return {rope_tables(config_.rope, config_.head_dim, seq_len),
+            causal_mask(seq_len, config_.sliding_window)};
+  }
+
+  at::Tensor block_forward(int b, const BlockWeights& w, const at::Tensor& hidden,
+                           const ForwardContext& ctx) const override {
+    const std::string p = prefix(b);
+    const double eps = config_.rms_norm_eps;
+    at::Tensor x = rms_norm(hidden, w.get(p + "input_layernorm.weight"), eps);
+    at::Tensor h = hidden + attention(p + "self_attn.", w, x, ctx);
+    x = rms_norm(h, w.get(p + "post_attention_layernorm.weight"), eps);
+    const std::string m = p + "mlp.";
+    return h + swiglu_mlp(x, w.get(m + "gate_proj.weight"), w.optional(m + "gate_proj.bias"),
+                          w.get(m + "up_proj.weight"), w.optional(m + "up_proj.bias"),
+                          w.get(m + "down_proj.weight"), w.optional(m + "down_proj.bias"));
+  }
+
+  std::string embed_name() const override { return "model.embed_tokens.weight"; }
+  std::string final_norm_name() const override { return "model.norm.weight"; }
+  std::string lm_head_name() const override {
+    return config_.tie_word_embeddings ? embed_name() : "lm_head.weight";
+  }
+  at::Tensor final_norm(const at::Tensor& hidden, const at::Tensor& weight) const override {
+    return rms_norm(hidden, weight, config_.rms_norm_eps);
+  }
+
+ private:
+  static std::string prefix(int b) { return "model.layers." + std::to_string(b) + "."; }
+
+  // [B, T, H*D] → [B, H, T, D]
+  at::Tensor split_heads(const at::Tensor& x, int64_t heads) const {
+    return x.view({x.size(0), x.size(1), heads, config_.head_dim}).transpose(1, 2);
+  }
+
+  at::Tensor attention(const std::string& a, const BlockWeights& w, const at::Tensor& x,
+                       const ForwardContext& ctx) const {
+    const int64_t hq = config_.num_attention_heads, hkv = config_.num_key_value_heads;
+    at::Tensor q = linear(x, w.get(a + "q_proj.weight"), w.optional(a + "q_proj.bias"));
+    at::Tensor k = linear(x, w.get(a + "k_proj.weight"), w.optional(a + "k_proj.bias"));
+    at::Tensor v = linear(x, w.get(a + "v_proj.weight"), w.optional(a + "v_proj.bias"));
+    q = q.view({x.size(0), x.size(1), hq, config_.head_dim});
+    k = k.view({x.size(0), x.size(1), hkv, config_.head_dim});
+    if (qk_norm_) {  // Qwen3 normalises each head before the rotation
+      q = rms_norm(q, w.get(a + "q_norm.weight"), config_.rms_norm_eps);
+      k = rms_norm(k, w.get(a + "k_norm.weight"), config_.rms_norm_eps);
+    }
+    q = apply_rope(q.transpose(1, 2), ctx.rope);
+    k = apply_rope(k.transpose(1, 2), ctx.rope);
+    at::Tensor o = grouped_attention(q, k, split_heads(v, hkv), ctx.mask);
+    o = o.transpose(1, 2).reshape({x.size(0), x.size(1), hq * config_.head_dim});
+    return linear(o, w.get(a + "o_proj.weight"), w.optional(a + "o_proj.bias"));
+  }
+
+  bool qk_norm_ = false, qkv_bias_ = false, o_bias_ = false, mlp_bias_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> make_llama_family(const ModelConfig& config) {
+  if (config.intermediate_size <= 0) fail(config.path, "missing field 'intermediate_size'");
+  if (config.head_dim % 2 != 0) fail(config.path, "head_dim must be even for rotary embeddings");
+  return std::make_unique<LlamaFamily>(config);
+}
+
+}  // namespace arecipe

@@ -1,0 +1,75 @@
+#include "engine/model/model.h"
+
+#include <ATen/ATen.h>
+
+#include "engine/model/tensor_convert.h"
+#include "engine/util/error.h"
+
+namespace arecipe {
+
+namespace {
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+void check_shape(const TensorStore& store, const std::string& name, std::vector<int64_t> expect) {
+  const TensorInfo* t = store.find(name);
+  if (!t) fail(store.dir(), "tensor '" + name + "' required by the architecture is missing");
+  if (t->shape != expect)
+    fail(store.dir(), "tensor '" + name + "' has shape " + shape_str(t->shape) + ", config.json implies " +
+                          shape_str(expect));
+}
+}  // namespace
+
+Model Model::open(const std::string& dir) {
+  Model m;
+  m.dir_ = dir;
+  ModelConfig config = load_model_config(dir);
+  m.inventory_ = inventory_from_config(config);
+  m.arch_ = make_architecture(config);
+  m.store_ = std::make_shared<TensorStore>(TensorStore::open_dir(dir));
+  // Fail at open, not in the middle of a run: every needed tensor exists, and every
+  // linear has the shape the config implies.
+  const Architecture& a = *m.arch_;
+  for (int b = 0; b < m.inventory_.num_blocks; ++b)
+    for (const auto& name : a.block_tensor_names(b))
+      if (!m.store_->contains(name)) fail(dir, "tensor '" + name + "' required by the architecture is missing");
+  for (const auto& l : m.inventory_.layers) check_shape(*m.store_, l.weight_name(), {l.out_features, l.in_features});
+  check_shape(*m.store_, a.embed_name(), {config.vocab_size, config.hidden_size});
+  check_shape(*m.store_, a.final_norm_name(), {config.hidden_size});
+  if (!m.store_->contains(a.lm_head_name())) fail(dir, "tensor '" + a.lm_head_name() + "' is missing");
+  return m;
+}
+
+at::Tensor Model::load(const std::string& name, at::ScalarType type) const {
+  return to_tensor(store_->view(name), type);
+}
+
+BlockWeights Model::load_block(int b, at::ScalarType type) const {
+  BlockWeights w;
+  for (const auto& name : arch_->block_tensor_names(b)) w.set(name, load(name, type));
+  return w;
+}
+
+at::Tensor Model::embed(const at::Tensor& ids) const {
+  return at::embedding(load(arch_->embed_name()), ids);
+}
+
+at::Tensor Model::head(const at::Tensor& hidden) const {
+  at::Tensor h = arch_->final_norm(hidden, load(arch_->final_norm_name()));
+  return at::linear(h, load(arch_->lm_head_name()));
+}
+
+at::Tensor Model::logits(const at::Tensor& ids) const {
+  at::NoGradGuard no_grad;
+  if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= config().vocab_size))
+    throw Error("token id out of range for vocab_size " + std::to_string(config().vocab_size));
+  at::Tensor h = embed(ids);
+  const ForwardContext ctx = arch_->make_context(ids.size(1));
+  for (int b = 0; b < num_blocks(); ++b) h = arch_->block_forward(b, load_block(b), h, ctx);
+  return head(h);
+}
+
+}  // namespace arecipe

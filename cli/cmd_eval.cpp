@@ -1,0 +1,92 @@
+// arecipe eval --model DIR (--text FILE | --tokens FILE.json) [--seqlen N] [--windows N] [--json]
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/json_out.h"
+#include "engine/eval/perplexity.h"
+#include "engine/model/model.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+#include "engine/util/runtime.h"
+
+namespace arecipe::cli {
+namespace {
+
+struct EvalArgs {
+  std::string model, tokens_file;
+  int64_t seqlen = 512;
+  int64_t windows = 0;
+  int64_t batch_size = 4;
+  int threads = 0;
+  bool json = false;
+  bool no_bos = false;
+};
+
+// --tokens takes a JSON list of ids, or an object with "input_ids" (what a HF
+// tokenizer's encode returns), so ids from any tool can be evaluated.
+std::vector<int64_t> read_token_file(const std::string& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_text_file(path, 1u << 30));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("not valid JSON: ") + e.what());
+  }
+  if (j.is_object() && j.contains("input_ids")) j = j["input_ids"];
+  if (!j.is_array()) fail(path, "expected a JSON list of token ids (or {\"input_ids\": [...]})");
+  std::vector<int64_t> ids;
+  ids.reserve(j.size());
+  for (const auto& v : j) {
+    if (!v.is_number_integer()) fail(path, "token ids must be integers");
+    ids.push_back(v.get<int64_t>());
+  }
+  return ids;
+}
+
+void run_eval(const EvalArgs& a) {
+  init_runtime(a.threads);
+  Model model = Model::open(a.model);
+  std::optional<int64_t> bos = a.no_bos ? std::nullopt : model.config().bos_token_id;
+  std::vector<int64_t> ids = read_token_file(a.tokens_file);
+  if (bos && !ids.empty() && ids.front() == *bos) ids.erase(ids.begin());
+  for (int64_t id : ids)
+    if (id < 0 || id >= model.config().vocab_size)
+      fail(a.tokens_file, "token id " + std::to_string(id) + " outside the model's vocabulary (" +
+                              std::to_string(model.config().vocab_size) + ")");
+  PerplexityOptions opt;
+  opt.seqlen = a.seqlen;
+  if (a.windows > 0) opt.max_windows = a.windows;
+  opt.batch_size = a.batch_size;
+  opt.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
+  spdlog::info("{}: {} tokens, seqlen {}, {} threads", a.model, ids.size(), a.seqlen, runtime_threads());
+  const PerplexityResult r = perplexity(model, ids, bos, opt);
+  if (a.json) {
+    print_json({{"model", a.model}, {"ppl", r.ppl}, {"mean_nll", r.mean_nll}, {"windows", r.windows},
+                {"tokens", r.tokens}, {"seqlen", a.seqlen}});
+  } else {
+    std::printf("perplexity %.4f  (%lld windows x %lld tokens, seqlen %lld)\n", r.ppl,
+                static_cast<long long>(r.windows), static_cast<long long>(a.seqlen - 1),
+                static_cast<long long>(a.seqlen));
+  }
+}
+
+CommandRegistrar reg("eval", 60, [](CLI::App& root) {
+  auto args = std::make_shared<EvalArgs>();
+  auto* sub = root.add_subcommand("eval", "Perplexity of a model on text (docs/perplexity.md)");
+  add_log_flags(*sub);
+  sub->add_option("--model", args->model, "Model directory (HF layout, safetensors)")->required();
+  sub->add_option("--tokens", args->tokens_file, "JSON list of token ids")->required();
+  sub->add_option("--seqlen", args->seqlen, "Window length including BOS")->capture_default_str();
+  sub->add_option("--windows", args->windows, "Evaluate only the first N windows");
+  sub->add_option("--batch-size", args->batch_size, "Windows per forward pass")->capture_default_str();
+  sub->add_option("--threads", args->threads, "CPU threads (default: all cores)");
+  sub->add_flag("--no-bos", args->no_bos, "Do not prepend the model's BOS to each window");
+  sub->add_flag("--json", args->json, "Print one JSON object");
+  sub->callback([args] { run_eval(*args); });
+});
+
+}  // namespace
+}  // namespace arecipe::cli

@@ -1,0 +1,64 @@
+// Architecture adapters: data (which tensors a block has, which linears with which
+// roles) plus one forward function per block that takes its weights from the caller.
+// Adding an architecture = one adapter file + golden logits from transformers.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/model/hf_config.h"
+#include "engine/model/inventory.h"
+#include "engine/model/layers.h"
+
+namespace arecipe {
+
+// Tensors of one block by full HF name. The tuner replaces linear weights with
+// fake-quantized ones before calling forward.
+class BlockWeights {
+ public:
+  void set(const std::string& name, at::Tensor t) { tensors_[name] = std::move(t); }
+  const at::Tensor& get(const std::string& name) const;  // throws Error if absent
+  // An undefined tensor if absent (optional biases).
+  at::Tensor optional(const std::string& name) const;
+  const std::unordered_map<std::string, at::Tensor>& all() const { return tensors_; }
+
+ private:
+  std::unordered_map<std::string, at::Tensor> tensors_;
+};
+
+// Per-sequence-length state shared by all blocks of one forward pass.
+struct ForwardContext {
+  RopeTables rope;
+  at::Tensor mask;  // additive [T, T]
+};
+
+class Architecture {
+ public:
+  explicit Architecture(ModelConfig config) : config_(std::move(config)) {}
+  virtual ~Architecture() = default;
+
+  const ModelConfig& config() const { return config_; }
+  // Every tensor name block `b` needs (weights, norms, biases present in the model).
+  virtual std::vector<std::string> block_tensor_names(int b) const = 0;
+  virtual ForwardContext make_context(int64_t seq_len) const = 0;
+  // hidden: [B, T, hidden_size] → same shape.
+  virtual at::Tensor block_forward(int b, const BlockWeights& w, const at::Tensor& hidden,
+                                   const ForwardContext& ctx) const = 0;
+
+  virtual std::string embed_name() const = 0;
+  virtual std::string final_norm_name() const = 0;
+  // The lm_head weight's name (the embedding's when tied).
+  virtual std::string lm_head_name() const = 0;
+  virtual at::Tensor final_norm(const at::Tensor& hidden, const at::Tensor& weight) const = 0;
+
+ protected:
+  ModelConfig config_;
+};
+
+// The adapter for config.architecture; throws Error naming config.json if unsupported.
+std::unique_ptr<Architecture> make_architecture(const ModelConfig& config);
+
+}  // namespace arecipe

@@ -1,0 +1,45 @@
+// An opened model directory: config, memory-mapped tensors, inventory and the
+// architecture adapter. Weights are read from the map when asked for, block by
+// block, so a model larger than RAM can be run and quantized.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+
+#include "engine/io/tensor_store.h"
+#include "engine/model/architecture.h"
+#include "engine/model/inventory.h"
+
+namespace arecipe {
+
+class Model {
+ public:
+  // Throws Error naming the file at fault. Checks that every tensor the
+  // architecture needs is present with the expected shape.
+  static Model open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  const ModelConfig& config() const { return arch_->config(); }
+  const Inventory& inventory() const { return inventory_; }
+  const TensorStore& store() const { return *store_; }
+  const Architecture& arch() const { return *arch_; }
+  int num_blocks() const { return inventory_.num_blocks; }
+
+  // One tensor as `type` (default fp32).
+  at::Tensor load(const std::string& name, at::ScalarType type = at::kFloat) const;
+  BlockWeights load_block(int b, at::ScalarType type = at::kFloat) const;
+
+  at::Tensor embed(const at::Tensor& ids) const;  // [B, T] int64 → [B, T, H]
+  at::Tensor head(const at::Tensor& hidden) const;  // final norm + lm_head → logits
+  // Full forward, streaming block weights: [B, T] → [B, T, vocab] fp32.
+  at::Tensor logits(const at::Tensor& ids) const;
+
+ private:
+  std::string dir_;
+  std::shared_ptr<TensorStore> store_;
+  std::shared_ptr<Architecture> arch_;
+  Inventory inventory_;
+};
+
+}  // namespace arecipe

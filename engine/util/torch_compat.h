@@ -1,0 +1,14 @@
+// The one place where LibTorch version differences live. We build against Debian's
+// LibTorch 1.13 (CPU) and LibTorch >= 2.7 (CUDA wheels); everything else in the
+// tree uses only API common to both.
+#pragma once
+#include <torch/version.h>
+
+#define ARECIPE_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace arecipe {
+// Float8 scalar types exist only from 2.1; safetensors F8 tensors are decoded by
+// table lookup instead (engine/model/tensor_convert.cpp), identical on both.
+constexpr bool kTorchHasFloat8 = ARECIPE_TORCH_AT_LEAST(2, 1);
+}  // namespace arecipe
