@@ -1,0 +1,49 @@
+"""Perplexity with HF transformers, by the method of docs/perplexity.md.
+
+Usage: reference_ppl.py --model DIR --text FILE --seqlen N [--windows K] [--ids-out FILE]
+Prints {"ppl", "windows", "tokens"} as JSON; --ids-out also writes the token ids
+(BOS removed) so that `arecipe eval --tokens` can be run on exactly the same ids.
+"""
+import argparse
+import json
+import math
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--text", required=True)
+    ap.add_argument("--seqlen", type=int, default=512)
+    ap.add_argument("--windows", type=int, default=0)
+    ap.add_argument("--ids-out")
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(a.model)
+    ids = tok(open(a.text, encoding="utf-8").read())["input_ids"]
+    bos = tok.bos_token_id
+    adds_bos = bos is not None and len(ids) > 0 and ids[0] == bos
+    if adds_bos:
+        ids = ids[1:]
+    if a.ids_out:
+        json.dump(ids, open(a.ids_out, "w"))
+    body = a.seqlen - 1 if adds_bos else a.seqlen
+    n = len(ids) // body
+    if a.windows:
+        n = min(n, a.windows)
+    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32, attn_implementation="eager").eval()
+    nll, count = 0.0, 0
+    with torch.no_grad():
+        for w in range(n):
+            seq = ([bos] if adds_bos else []) + ids[w * body:(w + 1) * body]
+            x = torch.tensor([seq])
+            logp = torch.log_softmax(model(x).logits[0, :-1].double(), -1)
+            nll -= logp.gather(-1, x[0, 1:, None]).sum().item()
+            count += len(seq) - 1
+    print(json.dumps({"ppl": math.exp(nll / count), "windows": n, "tokens": count}))
+
+
+if __name__ == "__main__":
+    main()
