@@ -35,6 +35,107 @@ void add_llama_family_block(const ModelConfig& c, int b, std::vector<LayerInfo>&
   out.push_back({p + "mlp.up_proj", Role::mlp_up, b, f, h});
   out.push_back({p + "mlp.down_proj", Role::mlp_down, b, h, f});
 }
+int64_t int_field(const ModelConfig& c, const char* key, int64_t fallback) {
+  auto it = c.raw.find(key);
+  if (it == c.raw.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer() || it->get<int64_t>() < 0)
+    fail(c.path, std::string("field '") + key + "' must be a non-negative integer");
+  return it->get<int64_t>();
+}
+
+int64_t required_field(const ModelConfig& c, const char* key) {
+  int64_t v = int_field(c, key, -1);
+  if (v <= 0) fail(c.path, std::string("missing field '") + key + "'");
+  return v;
+}
+
+void add_attention(const ModelConfig& c, const std::string& p, int b, std::vector<LayerInfo>& out) {
+  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim,
+                kv = c.num_key_value_heads * c.head_dim;
+  out.push_back({p + "self_attn.q_proj", Role::attn_q, b, q, h});
+  out.push_back({p + "self_attn.k_proj", Role::attn_k, b, kv, h});
+  out.push_back({p + "self_attn.v_proj", Role::attn_v, b, kv, h});
+  out.push_back({p + "self_attn.o_proj", Role::attn_o, b, h, q});
+}
+
+void add_dense_mlp(const std::string& p, int b, int64_t h, int64_t f, std::vector<LayerInfo>& out) {
+  out.push_back({p + "mlp.gate_proj", Role::mlp_gate, b, f, h});
+  out.push_back({p + "mlp.up_proj", Role::mlp_up, b, f, h});
+  out.push_back({p + "mlp.down_proj", Role::mlp_down, b, h, f});
+}
+
+// Routed experts "mlp.experts.{e}.{gate,up,down}_proj", expert by expert.
+void add_experts(const std::string& p, int b, int64_t n, int64_t h, int64_t f, std::vector<LayerInfo>& out) {
+  for (int64_t e = 0; e < n; ++e) {
+    const std::string x = p + "mlp.experts." + std::to_string(e) + ".";
+    out.push_back({x + "gate_proj", Role::expert_gate, b, f, h});
+    out.push_back({x + "up_proj", Role::expert_up, b, f, h});
+    out.push_back({x + "down_proj", Role::expert_down, b, h, f});
+  }
+}
+
+// Qwen3-MoE: Qwen3 attention; a block is sparse unless listed in mlp_only_layers or
+// skipped by decoder_sparse_step. The router is "mlp.gate" [num_experts, hidden].
+void add_qwen3_moe_block(const ModelConfig& c, int b, std::vector<LayerInfo>& out) {
+  const std::string p = "model.layers." + std::to_string(b) + ".";
+  add_attention(c, p, b, out);
+  const int64_t experts = int_field(c, "num_experts", 0);
+  const int64_t step = std::max<int64_t>(1, int_field(c, "decoder_sparse_step", 1));
+  bool dense_only = false;
+  if (auto it = c.raw.find("mlp_only_layers"); it != c.raw.end() && it->is_array())
+    for (const auto& x : *it) dense_only = dense_only || (x.is_number_integer() && x.get<int64_t>() == b);
+  if (experts > 0 && !dense_only && (b + 1) % step == 0) {
+    const int64_t f = required_field(c, "moe_intermediate_size");
+    out.push_back({p + "mlp.gate", Role::router, b, experts, c.hidden_size});
+    add_experts(p, b, experts, c.hidden_size, f, out);
+  } else {
+    add_dense_mlp(p, b, c.hidden_size, c.intermediate_size, out);
+  }
+}
+
+// DeepSeek-V3 / R1: multi-head latent attention (q_a/q_b low-rank query, kv_a with the
+// shared rope key, kv_b expanding the latent to per-head k_nope and v), the first
+// first_k_dense_replace blocks dense, the rest routed experts + shared experts.
+// Roles: q_a/q_b -> attn_q, kv_a_proj_with_mqa -> attn_k, kv_b_proj -> attn_v (it
+// produces the values; llama.cpp's mixtures treat attn_kv_b like attn_v), o_proj -> attn_o.
+void add_deepseek_v3_block(const ModelConfig& c, int b, std::vector<LayerInfo>& out) {
+  const std::string p = "model.layers." + std::to_string(b) + ".";
+  const int64_t h = c.hidden_size, heads = c.num_attention_heads;
+  const int64_t nope = required_field(c, "qk_nope_head_dim"), rope = required_field(c, "qk_rope_head_dim"),
+                v = required_field(c, "v_head_dim"), kv_rank = required_field(c, "kv_lora_rank"),
+                q_rank = int_field(c, "q_lora_rank", 0);
+  if (q_rank > 0) {
+    out.push_back({p + "self_attn.q_a_proj", Role::attn_q, b, q_rank, h});
+    out.push_back({p + "self_attn.q_b_proj", Role::attn_q, b, heads * (nope + rope), q_rank});
+  } else {
+    out.push_back({p + "self_attn.q_proj", Role::attn_q, b, heads * (nope + rope), h});
+  }
+  out.push_back({p + "self_attn.kv_a_proj_with_mqa", Role::attn_k, b, kv_rank + rope, h});
+  out.push_back({p + "self_attn.kv_b_proj", Role::attn_v, b, heads * (nope + v), kv_rank});
+  out.push_back({p + "self_attn.o_proj", Role::attn_o, b, h, heads * v});
+  const int64_t experts = int_field(c, "n_routed_experts", 0);
+  const int64_t first_dense = int_field(c, "first_k_dense_replace", 0);
+  const int64_t freq = std::max<int64_t>(1, int_field(c, "moe_layer_freq", 1));
+  if (experts > 0 && b >= first_dense && b % freq == 0) {
+    const int64_t f = required_field(c, "moe_intermediate_size");
+    out.push_back({p + "mlp.gate", Role::router, b, experts, h});
+    add_experts(p, b, experts, h, f, out);
+    const int64_t shared = int_field(c, "n_shared_experts", 0);
+    if (shared > 0) {
+      const std::string s = p + "mlp.shared_experts.";
+      out.push_back({s + "gate_proj", Role::shared_gate, b, f * shared, h});
+      out.push_back({s + "up_proj", Role::shared_up, b, f * shared, h});
+      out.push_back({s + "down_proj", Role::shared_down, b, h, f * shared});
+    }
+  } else {
+    add_dense_mlp(p, b, h, c.intermediate_size, out);
+  }
+}
+
+bool listed(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
 }  // namespace
 
 const char* role_name(Role r) { return kRoles[static_cast<int>(r)].name; }
@@ -60,9 +161,19 @@ const std::vector<std::string>& supported_architectures() {
   return names;
 }
 
+const std::vector<std::string>& plannable_architectures() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v = supported_architectures();
+    v.push_back("Qwen3MoeForCausalLM");
+    v.push_back("DeepseekV3ForCausalLM");
+    return v;
+  }();
+  return names;
+}
+
 Inventory inventory_from_config(const ModelConfig& c) {
-  const auto& sup = supported_architectures();
-  if (std::find(sup.begin(), sup.end(), c.architecture) == sup.end()) {
+  const auto& sup = plannable_architectures();
+  if (!listed(sup, c.architecture)) {
     std::string list;
     for (const auto& s : sup) list += (list.empty() ? "" : ", ") + s;
     fail(c.path, "unsupported architecture '" + c.architecture + "' (supported: " + list + ")");
@@ -71,7 +182,11 @@ Inventory inventory_from_config(const ModelConfig& c) {
   Inventory inv;
   inv.architecture = c.architecture;
   inv.num_blocks = static_cast<int>(c.num_hidden_layers);
-  for (int b = 0; b < inv.num_blocks; ++b) add_llama_family_block(c, b, inv.layers);
+  for (int b = 0; b < inv.num_blocks; ++b) {
+    if (c.architecture == "Qwen3MoeForCausalLM") add_qwen3_moe_block(c, b, inv.layers);
+    else if (c.architecture == "DeepseekV3ForCausalLM") add_deepseek_v3_block(c, b, inv.layers);
+    else add_llama_family_block(c, b, inv.layers);
+  }
   // A tied lm_head is the embedding matrix: quantizing it would quantize the input
   // embedding too, so it is not offered as a separate linear.
   if (!c.tie_word_embeddings) inv.layers.push_back({"lm_head", Role::lm_head, -1, c.vocab_size, c.hidden_size});

@@ -38,10 +38,17 @@ struct Inventory {
   std::vector<LayerInfo> layers;  // block order, then role order within a block
 };
 
-// Throws Error("<config path>: unsupported architecture 'X' (supported: ...)").
+// Throws Error("<config path>: unsupported architecture 'X' (supported: ...)") for an
+// architecture not in plannable_architectures().
 Inventory inventory_from_config(const ModelConfig& config);
 
-// Architectures this build can run.
+// Architectures this build can run (load weights, forward, tune).
 const std::vector<std::string>& supported_architectures();
+
+// Architectures whose inventory is known from config.json alone, so recipes can be
+// planned against them (`arecipe plan`) even where the engine cannot run them yet:
+// supported_architectures() plus MoE families (DeepseekV3ForCausalLM,
+// Qwen3MoeForCausalLM). Code that runs a model must check supported_architectures().
+const std::vector<std::string>& plannable_architectures();
 
 }  // namespace arecipe

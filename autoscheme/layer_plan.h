@@ -1,0 +1,71 @@
+// The result of applying a recipe's rules to a model's inventory: one entry per
+// linear layer with its final scheme (or "kept in source precision") and, for every
+// field, which rule set it. This is what plan prints, explain explains, the lock file
+// records and the engine quantizes.
+#pragma once
+#include <array>
+#include <string>
+#include <vector>
+
+#include "dsl/recipe.h"
+#include "engine/model/inventory.h"
+#include "schemes/scheme.h"
+
+namespace arecipe::autoscheme {
+
+// The fields a rule can set, in display order.
+enum class Field {
+  keep, bits, group_size, sym, data_type, act_bits, act_group_size, act_sym, act_data_type,
+  act_dynamic, super_bits, super_group_size, count
+};
+constexpr size_t kFieldCount = static_cast<size_t>(Field::count);
+const char* field_name(Field f);
+
+// Who decided a field: a built-in default, the recipe's default `scheme:`, or rule N.
+constexpr int kBuiltin = -1;
+constexpr int kDefaultScheme = 0;
+
+struct LayerPlan {
+  LayerInfo layer;
+  bool keep = false;
+  schemes::Scheme scheme;  // the cascaded scheme; for kept layers what it would be
+  std::array<int, kFieldCount> source{};  // kBuiltin, kDefaultScheme or a rule index
+  bool pinned = false;  // some rule set a field: a target allocator leaves it alone
+  // The scheme actually stored: `scheme`, or 16-bit for kept layers.
+  schemes::Scheme effective() const;
+};
+
+struct Warning {
+  dsl::SourceLoc loc;
+  std::string message;
+};
+
+struct Summary {
+  struct Row {
+    std::string label;  // "int4 g128 sym", "kept (bf16)"
+    size_t layers = 0;
+    int64_t params = 0;
+    double bits_per_weight = 0;  // with scale/zp bits
+  };
+  std::vector<Row> by_scheme;  // first appearance order
+  int64_t params = 0;
+  double avg_bits = 0;               // all planned linears, kept ones at 16, scale/zp counted
+  double avg_weight_bits = 0;        // the same without scale/zp bits
+  double avg_bits_quantized = 0;     // quantized layers only, scale/zp counted
+  double avg_weight_bits_quantized = 0;
+  size_t kept = 0;
+  size_t quantized = 0;
+};
+
+struct Plan {
+  Inventory inventory;
+  std::vector<LayerPlan> layers;  // inventory order
+  std::vector<Warning> warnings;
+  std::vector<size_t> rule_matches;  // per rule (index - 1): layers it matched
+  Summary summary;
+  // With a target: the average bits range the options allow (pinned layers fixed).
+  double target_min_bits = 0, target_max_bits = 0;
+  const LayerPlan* find(const std::string& name) const;
+};
+
+}  // namespace arecipe::autoscheme

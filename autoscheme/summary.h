@@ -1,0 +1,14 @@
+// Counts per scheme and average bits per weight, both ways (with and without the
+// scale / zero-point bits), as upstream's compute_layer_bits counts them.
+#pragma once
+#include "autoscheme/layer_plan.h"
+
+namespace arecipe::autoscheme {
+
+Summary summarize(const Plan& plan);
+
+// Average bits of the plan if every free layer (no rule touched it, not kept) used
+// `option` instead: the end points of what a target allocator can reach.
+double average_bits_with(const Plan& plan, const schemes::Scheme& option, bool count_scale_bits);
+
+}  // namespace arecipe::autoscheme
