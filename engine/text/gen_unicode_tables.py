@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Generates engine/text/unicode_tables.h: the code-point tables the tokenizer needs.
+
+Why these sources:
+  * Character classes used by pre-tokenizer regexes (\\p{L}, \\p{N}, \\s) and by added-token
+    matching (Rust's char::is_whitespace / char::is_alphanumeric) are taken by *probing the
+    regex engine HF `tokenizers` itself uses* (Oniguruma, through a Split pre-tokenizer).
+    That gives exactly the Unicode version HF tokenizes with, so our ids match theirs even
+    for recently assigned characters. Python's unicodedata is only used as a cross-check.
+  * NFC data (canonical decompositions, combining classes, primary composites) comes from
+    Python's unicodedata (its Unicode version is written into the header). HF uses the Rust
+    unicode-normalization crate, which may be a newer Unicode; the difference only touches
+    characters assigned after that version.
+  * Python's str.isspace set is needed to replicate `text.rstrip()` in upstream auto-round.
+
+Usage: python engine/text/gen_unicode_tables.py   (python from PATH, with `tokenizers`)
+"""
+import os
+import sys
+import unicodedata
+
+from tokenizers import Regex, pre_tokenizers
+
+MAX_CP = 0x110000
+CHUNK = 1 << 16
+
+
+def all_scalar_values():
+    return [c for c in range(1, MAX_CP) if not 0xD800 <= c <= 0xDFFF]
+
+
+def probe_oniguruma(pattern):
+    """Code points matched by a one-character regex, as HF tokenizers (Oniguruma) sees them."""
+    split = pre_tokenizers.Split(Regex(pattern), "isolated")
+    members = set()
+    values = all_scalar_values()
+    for begin in range(0, len(values), CHUNK):
+        part = values[begin:begin + CHUNK]
+        # Each probe character is followed by NUL (matched by none of our classes), so a
+        # piece holding exactly one non-NUL character is a match.
+        text = "".join(chr(c) + "\x00" for c in part)
+        for piece, _ in split.pre_tokenize_str(text):
+            if len(piece) == 1 and piece != "\x00":
+                members.add(ord(piece))
+    return members
+
+
+def to_ranges(members):
+    ranges = []
+    for c in sorted(members):
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return ranges
+
+
+def emit_ranges(name, comment, members):
+    ranges = to_ranges(members)
+    lines = [f"// {comment} ({len(members)} code points, {len(ranges)} ranges)",
+             f"inline constexpr CodepointRange {name}[] = {{"]
+    row = []
+    for first, last in ranges:
+        row.append(f"{{0x{first:X}, 0x{last:X}}}")
+        if len(row) == 6:
+            lines.append("    " + ", ".join(row) + ",")
+            row = []
+    if row:
+        lines.append("    " + ", ".join(row) + ",")
+    lines.append("};")
+    return "\n".join(lines)
+
+
+def python_category_set(prefix):
+    return {c for c in all_scalar_values() if unicodedata.category(chr(c)).startswith(prefix)}
+
+
+def nfc_tables():
+    decompositions = []
+    combining = []
+    composites = []
+    for c in all_scalar_values():
+        ccc = unicodedata.combining(chr(c))
+        if ccc:
+            combining.append((c, ccc))
+        raw = unicodedata.decomposition(chr(c))
+        if not raw or raw.startswith("<"):
+            continue  # no decomposition, or a compatibility one (NFC ignores those)
+        parts = [int(p, 16) for p in raw.split()]
+        decompositions.append((c, parts[0], parts[1] if len(parts) > 1 else 0))
+        # A two-part canonical decomposition whose character survives NFC is a primary
+        # composite: NFC recomposes (first, second) into it.
+        if len(parts) == 2 and unicodedata.normalize("NFC", chr(c)) == chr(c):
+            composites.append((parts[0], parts[1], c))
+    composites.sort()
+    return decompositions, combining, composites
+
+
+def emit_triples(name, ctype, comment, rows):
+    lines = [f"// {comment} ({len(rows)} entries)", f"inline constexpr {ctype} {name}[] = {{"]
+    row = []
+    for t in rows:
+        row.append("{" + ", ".join(f"0x{v:X}" for v in t) + "}")
+        if len(row) == 5:
+            lines.append("    " + ", ".join(row) + ",")
+            row = []
+    if row:
+        lines.append("    " + ", ".join(row) + ",")
+    lines.append("};")
+    return "\n".join(lines)
+
+
+def main():
+    import tokenizers
+    letters = probe_oniguruma(r"\p{L}")
+    numbers = probe_oniguruma(r"\p{N}")
+    spaces = probe_oniguruma(r"\s")
+    alnum = probe_oniguruma(r"[\p{Alphabetic}\p{N}]")
+    py_letters = python_category_set("L")
+    py_numbers = python_category_set("N")
+    py_space = {c for c in range(MAX_CP) if not 0xD800 <= c <= 0xDFFF and chr(c).isspace()}
+    decompositions, combining, composites = nfc_tables()
+    combining_ranges = []
+    for c, ccc in combining:
+        if combining_ranges and combining_ranges[-1][1] == c - 1 and combining_ranges[-1][2] == ccc:
+            combining_ranges[-1][1] = c
+        else:
+            combining_ranges.append([c, c, ccc])
+
+    out = [
+        "// GENERATED by engine/text/gen_unicode_tables.py -- do not edit.",
+        f"// Character classes probed from HF tokenizers {tokenizers.__version__} (Oniguruma);",
+        f"// they differ from Python unicodedata {unicodedata.unidata_version} in "
+        f"{len(letters ^ py_letters)} letters and {len(numbers ^ py_numbers)} numbers.",
+        f"// NFC data from Python unicodedata {unicodedata.unidata_version}.",
+        "#pragma once",
+        "#include <cstdint>",
+        "",
+        "namespace arecipe::text::tables {",
+        "",
+        "struct CodepointRange { uint32_t first, last; };",
+        "struct CombiningClassRange { uint32_t first, last, ccc; };",
+        "struct Decomposition { uint32_t code, first, second; };  // second == 0: singleton",
+        "struct Composition { uint32_t first, second, composite; };",
+        "",
+        emit_ranges("kLetter", "\\p{L} as Oniguruma matches it", letters),
+        "",
+        emit_ranges("kNumber", "\\p{N} as Oniguruma matches it", numbers),
+        "",
+        emit_ranges("kWhiteSpace", "\\s as Oniguruma matches it (= Rust char::is_whitespace)", spaces),
+        "",
+        emit_ranges("kAlphanumeric", "Alphabetic or N (= Rust char::is_alphanumeric)", alnum),
+        "",
+        emit_ranges("kPythonSpace", "Python str.isspace() (for upstream's text.rstrip())", py_space),
+        "",
+        emit_triples("kCombiningClass", "CombiningClassRange", "canonical combining class != 0",
+                     combining_ranges),
+        "",
+        emit_triples("kCanonicalDecomposition", "Decomposition", "canonical decompositions",
+                     decompositions),
+        "",
+        emit_triples("kComposition", "Composition", "primary composites, sorted by (first, second)",
+                     composites),
+        "",
+        "}  // namespace arecipe::text::tables",
+        "",
+    ]
+    target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "unicode_tables.h")
+    with open(target, "w", encoding="utf-8") as f:
+        f.write("\n".join(out))
+    print(f"wrote {target}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
