@@ -1,0 +1,113 @@
+#include "autoscheme/model_source.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "dsl/sha256.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+namespace arecipe::autoscheme {
+
+namespace {
+
+bool is_dir(const std::string& p) {
+  struct stat st {};
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_file(const std::string& p) {
+  struct stat st {};
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::vector<std::string> shard_files(const std::string& dir) {
+  std::vector<std::string> shards;
+  const std::string index = dir + "/model.safetensors.index.json";
+  if (is_file(index)) {
+    auto j = nlohmann::json::parse(read_text_file(index, 64u << 20), nullptr, false);
+    if (j.is_discarded() || !j.contains("weight_map") || !j["weight_map"].is_object())
+      fail(index, "not a safetensors index (no weight_map object)");
+    for (const auto& [name, file] : j["weight_map"].items())
+      if (file.is_string()) shards.push_back(file.get<std::string>());
+  } else {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().extension() == ".safetensors") shards.push_back(e.path().filename().string());
+  }
+  std::sort(shards.begin(), shards.end());
+  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+  return shards;
+}
+
+// Only the 8-byte length and the JSON header are read, never the tensors.
+std::string read_header(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail(path, "cannot read safetensors file");
+  unsigned char len_bytes[8];
+  if (!f.read(reinterpret_cast<char*>(len_bytes), 8)) fail(path, "truncated safetensors file");
+  uint64_t len = 0;
+  for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
+  if (len > (100ull << 20)) fail(path, "safetensors header larger than 100 MB");
+  std::string header(len, '\0');
+  if (!f.read(&header[0], static_cast<std::streamsize>(len))) fail(path, "truncated safetensors header");
+  return header;
+}
+
+}  // namespace
+
+ModelSource open_model_source(const std::string& arg) {
+  ModelSource m;
+  if (is_dir(arg)) {
+    m.dir = arg;
+    m.config_path = arg + "/config.json";
+  } else {
+    m.config_path = arg;
+    const size_t slash = arg.rfind('/');
+    m.dir = slash == std::string::npos ? "." : arg.substr(0, slash);
+  }
+  if (!is_file(m.config_path)) fail(arg, "no config.json here (pass a model folder or its config.json)");
+  const std::string text = read_text_file(m.config_path, 16u << 20);
+  // Planning needs shapes, not positions: rope settings are dropped before parsing so
+  // that a rope type the runtime does not implement yet (DeepSeek's yarn) does not
+  // stop a plan. Running the model parses config.json in full.
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    j.erase("rope_scaling");
+    j.erase("rope_parameters");
+    m.config = parse_model_config(j.dump(), m.config_path);
+  } else {
+    m.config = parse_model_config(text, m.config_path);  // reports the JSON error
+  }
+  m.config_sha256 = dsl::sha256_hex(text);
+  m.shards = shard_files(m.dir);
+  if (!m.shards.empty()) {
+    dsl::Sha256 h;
+    for (const auto& s : m.shards) {
+      const std::string path = m.dir + "/" + s;
+      if (!is_file(path)) fail(path, "shard named by the index is missing");
+      h.update(s);
+      h.update("\0", 1);
+      h.update(read_header(path));
+    }
+    m.headers_sha256 = h.hex_digest();
+  }
+  return m;
+}
+
+ModelSource model_for_recipe(const dsl::Recipe& recipe, const std::string& model_arg) {
+  if (!model_arg.empty()) return open_model_source(model_arg);
+  if (!recipe.model)
+    fail(recipe.sources.front()->path, "the recipe names no model: pass --model DIR (a folder with config.json)");
+  const std::string& id = recipe.model->value;
+  if (is_dir(id) || is_file(id)) return open_model_source(id);
+  throw Error(dsl::format_diagnostic(recipe.model->loc, "model '" + id + "' is not a local folder",
+                                     "planning reads config.json only: pass --model DIR with that model's config.json"));
+}
+
+}  // namespace arecipe::autoscheme
