@@ -1,0 +1,115 @@
+// Rule semantics: cascade, keep, defaults, provenance.
+#include <gtest/gtest.h>
+
+#include "autoscheme/explain.h"
+#include "tests/autoscheme/plan_helpers.h"
+#include "tests/dsl/temp_dir.h"
+
+using namespace arecipe;
+using namespace arecipe::autoscheme;
+using arecipe::testing::error_of;
+using arecipe::testing::plan_text;
+using arecipe::testing::tiny_llama;
+
+TEST(Resolve, EveryInBlockLinearGetsTheDefaultScheme) {
+  Plan p = plan_text("arecipe: 1\nscheme: W2A16G64\n");
+  const LayerPlan* l = p.find("model.layers.3.mlp.down_proj");
+  ASSERT_NE(l, nullptr);
+  EXPECT_FALSE(l->keep);
+  EXPECT_EQ(l->scheme.bits, 2);
+  EXPECT_EQ(l->scheme.group_size, 64);
+  EXPECT_EQ(l->source[static_cast<size_t>(Field::bits)], kDefaultScheme);
+  // Upstream keeps lm_head unless asked.
+  EXPECT_TRUE(p.find("lm_head")->keep);
+}
+
+TEST(Resolve, LaterRuleOverridesOnlyTheFieldsItSets) {
+  const std::string recipe = R"(arecipe: 1
+scheme: W4A16
+rules:
+  - match: {role: attn_q}
+    scheme: {bits: 8}
+  - match: {blocks: "0"}
+    scheme: {group_size: 32}
+)";
+  Plan p = plan_text(recipe);
+  const LayerPlan& q0 = *p.find("model.layers.0.self_attn.q_proj");
+  EXPECT_EQ(q0.scheme.bits, 8);          // rule 1
+  EXPECT_EQ(q0.scheme.group_size, 32);   // rule 2
+  EXPECT_TRUE(q0.scheme.sym);            // default scheme
+  EXPECT_EQ(q0.source[static_cast<size_t>(Field::bits)], 1);
+  EXPECT_EQ(q0.source[static_cast<size_t>(Field::group_size)], 2);
+  EXPECT_EQ(q0.source[static_cast<size_t>(Field::sym)], kDefaultScheme);
+  const LayerPlan& q1 = *p.find("model.layers.1.self_attn.q_proj");
+  EXPECT_EQ(q1.scheme.group_size, 128);
+  const dsl::Recipe r = dsl::load_recipe_text(recipe, "r.yaml");
+  EXPECT_EQ(field_origin(r, q0, Field::group_size), "rule 2 (r.yaml:7:26)");
+  EXPECT_EQ(field_origin(r, q0, Field::bits), "rule 1 (r.yaml:5:20)");
+  EXPECT_EQ(field_origin(r, q0, Field::sym), "default scheme (r.yaml:2:9)");
+}
+
+TEST(Resolve, APresetSetsEveryField) {
+  Plan p = plan_text(R"(arecipe: 1
+rules:
+  - {match: "*", scheme: {bits: 8, group_size: 32}}
+  - {match: "*.down_proj", scheme: W2A16G64}
+)");
+  const LayerPlan& d = *p.find("model.layers.0.mlp.down_proj");
+  EXPECT_EQ(d.scheme.bits, 2);
+  EXPECT_EQ(d.scheme.group_size, 64);
+  EXPECT_EQ(p.find("model.layers.0.mlp.up_proj")->scheme.bits, 8);
+}
+
+TEST(Resolve, KeepSemantics) {
+  Plan p = plan_text(R"(arecipe: 1
+rules:
+  - {match: lm_head, scheme: {bits: 8}}
+  - {match: "*.o_proj", keep: true}
+  - {match: model.layers.0.self_attn.o_proj, keep: false}
+)");
+  // Giving a scheme un-keeps lm_head, with the default scheme's other fields.
+  const LayerPlan& head = *p.find("lm_head");
+  EXPECT_FALSE(head.keep);
+  EXPECT_EQ(head.scheme.bits, 8);
+  EXPECT_EQ(head.scheme.group_size, 128);
+  EXPECT_TRUE(p.find("model.layers.1.self_attn.o_proj")->keep);
+  EXPECT_FALSE(p.find("model.layers.0.self_attn.o_proj")->keep);  // last wins
+}
+
+TEST(Resolve, MoeRoutersAreKeptByDefault) {
+  Plan p = plan_text("arecipe: 1\n", load_model_config("tests/configs/qwen3-30b-a3b"));
+  const LayerPlan& router = *p.find("model.layers.0.mlp.gate");
+  EXPECT_TRUE(router.keep);
+  const dsl::Recipe r = dsl::load_recipe_text("arecipe: 1\n", "r.yaml");
+  EXPECT_EQ(field_origin(r, router, Field::keep), "built-in: MoE routers stay in source precision (as upstream)");
+  EXPECT_FALSE(p.find("model.layers.47.mlp.experts.127.down_proj")->keep);
+  EXPECT_EQ(p.layers.size(), 48u * (4 + 1 + 128 * 3) + 1);
+}
+
+TEST(Resolve, RuleMatchingNothingIsAWarningNamingIt) {
+  Plan p = plan_text("arecipe: 1\nrules:\n  - name: experts\n    match: {role: expert_down}\n    scheme: W2A16\n");
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_EQ(p.warnings[0].message, "rule 1 'experts' (r.yaml:3:5) matches no layer of LlamaForCausalLM (29 layers)");
+  EXPECT_EQ(p.warnings[0].loc.str(), "r.yaml:4:12");
+}
+
+TEST(Resolve, BlockIndexBeyondTheModelIsAnError) {
+  EXPECT_EQ(error_of([] { plan_text("arecipe: 1\nrules:\n  - {match: {blocks: \"0-2,60\"}, keep: true}\n"); }),
+            "r.yaml:3:13: error: rule 1 (r.yaml:3:5) names block 60, but LlamaForCausalLM has blocks 0-3\n"
+            "      - {match: {blocks: \"0-2,60\"}, keep: true}\n"
+            "                ^\n"
+            "use \"last\" or \"last:N\" to name the final blocks of any model");
+}
+
+TEST(Explain, ListsFieldsAndRules) {
+  const std::string recipe = "arecipe: 1\nrules:\n  - {name: v8, match: \"*.v_proj\", scheme: {bits: 8}}\n  - {match: lm_head, keep: true}\n";
+  const dsl::Recipe r = dsl::load_recipe_text(recipe, "r.yaml");
+  const Plan p = resolve(r, inventory_from_config(tiny_llama()));
+  const std::string text = explain_layer(r, p, "model.layers.2.self_attn.v_proj");
+  EXPECT_NE(text.find("  bits              8       rule 1 'v8' (r.yaml:3:50)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  matches  rule 1 'v8' (r.yaml:3:5)"), std::string::npos) << text;
+  EXPECT_NE(text.find("  no       rule 2 (r.yaml:4:5)"), std::string::npos) << text;
+  EXPECT_NE(error_of([&] { explain_layer(r, p, "model.layers.2.self_attn.v_prj"); })
+                .find("did you mean 'model.layers.2.self_attn.v_proj'"),
+            std::string::npos);
+}
