@@ -1,0 +1,36 @@
+// Reading calibration documents from local files: .txt (one document per paragraph, per
+// line, or the whole file), .json / .jsonl (strings, a named text field, or chat
+// `messages`), or a directory of such files (sorted by path, not recursive).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace arecipe::text {
+
+enum class TxtSplit {
+  kParagraphs,  // blocks separated by blank (whitespace-only) lines, inner newlines kept
+  kLines,       // every non-blank line
+  kWholeFile,   // the file is one document
+};
+
+struct ChatMessage {
+  std::string role;
+  std::string content;
+};
+
+struct Document {
+  std::string text;                   // when messages is empty
+  std::vector<ChatMessage> messages;  // a chat record
+  bool is_chat() const { return !messages.empty(); }
+};
+
+struct SourceFormat {
+  TxtSplit txt_split = TxtSplit::kParagraphs;
+  std::string text_field = "text";
+};
+
+// Throws Error naming the file for unreadable files, invalid UTF-8, malformed JSON or
+// records that hold no usable text.
+std::vector<Document> load_documents(const std::string& path, const SourceFormat& format);
+
+}  // namespace arecipe::text
