@@ -113,3 +113,21 @@ TEST(Explain, ListsFieldsAndRules) {
                 .find("did you mean 'model.layers.2.self_attn.v_proj'"),
             std::string::npos);
 }
+
+#include "autoscheme/recipe_diff.h"
+
+TEST(Diff, ReportsChangedLayersWithBothOriginsAndSettings) {
+  const dsl::Recipe a = dsl::load_recipe_text("arecipe: 1\ntuning: {iters: 200}\n", "a.yaml");
+  const dsl::Recipe b = dsl::load_recipe_text(
+      "arecipe: 1\ntuning: {iters: 50}\nrules:\n  - {match: \"*.down_proj\", scheme: {bits: 8}}\n", "b.yaml");
+  const Inventory inv = inventory_from_config(tiny_llama());
+  const Plan pa = resolve(a, inv), pb = resolve(b, inv);
+  const std::string d = diff_plans({a, pa}, {b, pb});
+  EXPECT_NE(d.find("model.layers.0.mlp.down_proj: int4 g128 sym -> int8 g128 sym\n"
+                   "    A: default scheme (a.yaml:1:1)\n"
+                   "    B: rule 1 (b.yaml:4:43)\n"),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("tuning.iters: 200 -> 50\n"), std::string::npos) << d;
+  EXPECT_EQ(diff_plans({a, pa}, {a, pa}), "");
+}
