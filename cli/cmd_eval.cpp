@@ -3,12 +3,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/json_out.h"
 #include "engine/eval/perplexity.h"
 #include "engine/model/model.h"
+#include "engine/text/tokenizer.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 #include "engine/util/runtime.h"
@@ -17,7 +19,7 @@ namespace arecipe::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model, tokens_file;
+  std::string model, tokens_file, text_file;
   int64_t seqlen = 512;
   int64_t windows = 0;
   int64_t batch_size = 4;
@@ -46,16 +48,34 @@ std::vector<int64_t> read_token_file(const std::string& path) {
   return ids;
 }
 
+// The BOS each window starts with: the tokenizer's, if it adds one; without a
+// tokenizer.json (ids given with --tokens), config.json's bos_token_id.
+std::optional<int64_t> window_bos(const std::string& model_dir, const Model& model) {
+  if (std::filesystem::exists(model_dir + "/tokenizer.json")) {
+    const Tokenizer tok = Tokenizer::from_model_dir(model_dir);
+    return tok.adds_bos() ? tok.bos_id() : std::nullopt;
+  }
+  return model.config().bos_token_id;
+}
+
+std::vector<int64_t> tokenize_text_file(const std::string& model_dir, const std::string& path) {
+  const Tokenizer tok = Tokenizer::from_model_dir(model_dir);
+  return tok.encode(read_text_file(path, 1u << 30), /*add_special_tokens=*/true);
+}
+
 void run_eval(const EvalArgs& a) {
+  if (a.text_file.empty() == a.tokens_file.empty()) throw Error("eval needs exactly one of --text or --tokens");
   init_runtime(a.threads);
   Model model = Model::open(a.model);
-  std::optional<int64_t> bos = a.no_bos ? std::nullopt : model.config().bos_token_id;
-  std::vector<int64_t> ids = read_token_file(a.tokens_file);
+  const std::string& input = a.text_file.empty() ? a.tokens_file : a.text_file;
+  std::optional<int64_t> bos = a.no_bos ? std::nullopt : window_bos(a.model, model);
+  std::vector<int64_t> ids =
+      a.text_file.empty() ? read_token_file(a.tokens_file) : tokenize_text_file(a.model, a.text_file);
   if (bos && !ids.empty() && ids.front() == *bos) ids.erase(ids.begin());
   for (int64_t id : ids)
     if (id < 0 || id >= model.config().vocab_size)
-      fail(a.tokens_file, "token id " + std::to_string(id) + " outside the model's vocabulary (" +
-                              std::to_string(model.config().vocab_size) + ")");
+      fail(input, "token id " + std::to_string(id) + " outside the model's vocabulary (" +
+                      std::to_string(model.config().vocab_size) + ")");
   PerplexityOptions opt;
   opt.seqlen = a.seqlen;
   if (a.windows > 0) opt.max_windows = a.windows;
@@ -78,7 +98,9 @@ CommandRegistrar reg("eval", 60, [](CLI::App& root) {
   auto* sub = root.add_subcommand("eval", "Perplexity of a model on text (docs/perplexity.md)");
   add_log_flags(*sub);
   sub->add_option("--model", args->model, "Model directory (HF layout, safetensors)")->required();
-  sub->add_option("--tokens", args->tokens_file, "JSON list of token ids")->required();
+  auto* text = sub->add_option("--text", args->text_file, "Text file, tokenized with the model's tokenizer");
+  auto* tokens = sub->add_option("--tokens", args->tokens_file, "JSON list of token ids");
+  text->excludes(tokens);
   sub->add_option("--seqlen", args->seqlen, "Window length including BOS")->capture_default_str();
   sub->add_option("--windows", args->windows, "Evaluate only the first N windows");
   sub->add_option("--batch-size", args->batch_size, "Windows per forward pass")->capture_default_str();
