@@ -87,8 +87,10 @@ TEST(Loader, WrongTypes) {
 }
 
 TEST(Loader, ImpossibleValues) {
-  EXPECT_EQ(err("arecipe: 1\nscheme: {bits: 9}\n").substr(0, 69),
-            "r.yaml:2:16: error: bits must be 2 to 8, or 16 (unquantized), got 9\n");
+  EXPECT_EQ(err("arecipe: 1\nscheme: {bits: 9}\n"),
+            "r.yaml:2:16: error: bits must be 2 to 8, or 16 (unquantized), got 9\n"
+            "    scheme: {bits: 9}\n"
+            "                   ^");
   EXPECT_NE(err("arecipe: 1\ntuning: {iters: -1}\n").find("iters must be between 0 and 100000, got -1"),
             std::string::npos);
   EXPECT_NE(err("arecipe: 1\ncalibration: [{dataset: a, share: 0.7}, {file: b, share: 0.6}]\n")
