@@ -44,8 +44,8 @@ std::string ModelSinkBase::finish() {
   nlohmann::json config = options_.model_config;
   if (auto qc = quant_config()) config["quantization_config"] = *qc;
   if (force_fp16()) {
-    config["torch_dtype"] = "float16";
-    if (config.contains("dtype")) config["dtype"] = "float16";
+    config["torch_dtype"] = "float16";  // transformers < 5 reads this one,
+    config["dtype"] = "float16";        // >= 5 this one; upstream writes both
   }
   write_file_atomic(dir_->path() + "/config.json", config.dump(2) + "\n");
   if (auto qc = quant_config()) {

@@ -62,6 +62,7 @@ std::string auto_round_packing_format(const ExportOptions& o) {
 json auto_round_quant_config(const ExportOptions& o, const std::string& packing_format,
                              const std::vector<WrittenLayer>& layers) {
   json c = base_config(o);
+  c["block_name_to_quantize"] = o.block_prefix;
   c["quant_method"] = "auto-round";
   c["packing_format"] = packing_format;
   json extra = json::object();
@@ -73,7 +74,7 @@ json auto_round_quant_config(const ExportOptions& o, const std::string& packing_
     }
   }
   for (const std::string& name : o.fp_layers)
-    if (in_block_by_name(o, name)) extra[name] = {{"bits", 16}, {"data_type", "float"}};
+    if (in_block_by_name(o, name)) extra[name] = {{"bits", 16}, {"data_type", "fp"}};
   if (!extra.empty()) c["extra_config"] = extra;
   return c;
 }
@@ -120,7 +121,8 @@ json awq_quant_config(const ExportOptions& o) {
   c["quant_method"] = "awq";
   c["zero_point"] = !o.global.sym;
   c["version"] = "gemm";
-  c["modules_to_not_convert"] = o.fp_layers;
+  c["modules_to_not_convert"] = o.fp_layers;  // upstream also lists lm_head etc. here
+  c["to_quant_block_names"] = o.block_prefix;   // upstream keeps this key under its input name
   return c;
 }
 

@@ -90,7 +90,7 @@ TEST(AutoRoundSink, WritesGptqLayoutSymWithConfig) {
   EXPECT_EQ(qc.at("sym"), true);
   EXPECT_EQ(qc.at("data_type"), "int");
   EXPECT_EQ(qc.at("extra_config").at("model.layers.0.self_attn.k_proj"), nlohmann::json({{"bits", 2}}));
-  EXPECT_EQ(qc.at("extra_config").at("model.layers.0.mlp.gate_proj").at("bits"), 16);
+  EXPECT_EQ(qc.at("extra_config").at("model.layers.0.mlp.gate_proj"), nlohmann::json({{"bits", 16}, {"data_type", "fp"}}));
   EXPECT_FALSE(qc.at("extra_config").contains("model.layers.0.self_attn.q_proj"));
   EXPECT_EQ(config.at("dtype"), "float32") << "auto_round keeps the model dtype";
   for (const auto& e : fs::directory_iterator(tmp.path()))
