@@ -34,6 +34,15 @@ TOKENIZERS = {
     "llama2-32k": "fixtures/tokenizers/llama2-32k",
     "gpt2": "fixtures/tokenizers/gpt2",
     "stories260K": "fixtures/models/stories260K/hf",
+    "llama3-regex": "fixtures/tokenizers/qwen3",
+}
+
+# No Llama-3 tokenizer is among the fixtures, so this variant puts Llama-3's split pattern
+# (digits in runs of up to three) and its ignore_merges=true onto Qwen3's vocabulary, without
+# Qwen's NFC normalizer. The C++ test applies the same patch (the "patch" field).
+LLAMA3_PATCH = {
+    "pattern": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+    "ignore_merges": True,
 }
 
 HARD_STRINGS = [
@@ -79,6 +88,13 @@ HARD_STRINGS = [
 
 def load(shared, name):
     path = os.path.join(shared, TOKENIZERS[name])
+    if name == "llama3-regex":
+        with open(os.path.join(path, "tokenizer.json"), encoding="utf-8") as f:
+            d = json.load(f)
+        d["normalizer"] = None
+        d["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = LLAMA3_PATCH["pattern"]
+        d["model"]["ignore_merges"] = LLAMA3_PATCH["ignore_merges"]
+        return Tokenizer.from_str(json.dumps(d))
     if os.path.exists(os.path.join(path, "tokenizer.json")):
         return Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
     # GPT-2 ships vocab.json + merges.txt only: HF's ByteLevelBPETokenizer reading.
@@ -160,6 +176,7 @@ def main():
         golden = {
             "generator": f"tests/text/gen_golden.py with tokenizers {tokenizers.__version__}",
             "tokenizer": TOKENIZERS[name],
+            "patch": LLAMA3_PATCH if name == "llama3-regex" else None,
             "block_lines": BLOCK_LINES,
             "hash_group": HASH_GROUP,
             "corpora": {},
