@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "autoscheme/explain.h"
+#include "autoscheme/model_source.h"
 #include "tests/autoscheme/plan_helpers.h"
 #include "tests/dsl/temp_dir.h"
 
@@ -130,4 +131,26 @@ TEST(Diff, ReportsChangedLayersWithBothOriginsAndSettings) {
       << d;
   EXPECT_NE(d.find("tuning.iters: 200 -> 50\n"), std::string::npos) << d;
   EXPECT_EQ(diff_plans({a, pa}, {a, pa}), "");
+}
+
+TEST(Inventory, DeepSeekV3MlaAndMoeShapesFromConfig) {
+  // Planning reads the config without rope settings (DeepSeek's yarn is not runnable yet).
+  const Inventory inv = inventory_from_config(open_model_source("tests/configs/deepseek-v3").config);
+  EXPECT_EQ(inv.num_blocks, 61);
+  // 3 dense blocks x (5 attention + 3 MLP) + 58 MoE blocks x (5 + router + 768 experts + 3 shared) + lm_head.
+  EXPECT_EQ(inv.layers.size(), 3u * 8 + 58u * (5 + 1 + 768 + 3) + 1);
+  auto shape = [&](const std::string& name) {
+    for (const auto& l : inv.layers)
+      if (l.name == name) return std::make_pair(l.out_features, l.in_features);
+    return std::make_pair(int64_t{-1}, int64_t{-1});
+  };
+  EXPECT_EQ(shape("model.layers.0.self_attn.q_a_proj"), std::make_pair(int64_t{1536}, int64_t{7168}));
+  EXPECT_EQ(shape("model.layers.0.self_attn.q_b_proj"), std::make_pair(int64_t{128 * 192}, int64_t{1536}));
+  EXPECT_EQ(shape("model.layers.0.self_attn.kv_b_proj"), std::make_pair(int64_t{128 * 256}, int64_t{512}));
+  EXPECT_EQ(shape("model.layers.0.self_attn.o_proj"), std::make_pair(int64_t{7168}, int64_t{128 * 128}));
+  EXPECT_EQ(shape("model.layers.2.mlp.down_proj"), std::make_pair(int64_t{7168}, int64_t{18432}));
+  EXPECT_EQ(shape("model.layers.3.mlp.gate"), std::make_pair(int64_t{256}, int64_t{7168}));
+  EXPECT_EQ(shape("model.layers.3.mlp.experts.255.down_proj"), std::make_pair(int64_t{7168}, int64_t{2048}));
+  EXPECT_EQ(shape("model.layers.3.mlp.shared_experts.gate_proj"), std::make_pair(int64_t{2048}, int64_t{7168}));
+  EXPECT_EQ(shape("model.layers.3.mlp.down_proj").first, -1);  // MoE blocks have no dense MLP
 }
