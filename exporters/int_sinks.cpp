@@ -15,11 +15,12 @@ enum class Layout { GptqZpMinus1, GptqZpAsIs, Awq };
 class PackedIntSink : public ModelSinkBase {
  public:
   enum class Format { AutoRound, AutoGptq, AutoAwq };
-  explicit PackedIntSink(Format f) : format_(f) {}
+  explicit PackedIntSink(Format f, std::string forced_packing = "")
+      : format_(f), packing_format_(std::move(forced_packing)) {}
 
   void begin(const ExportOptions& options) override {
     ModelSinkBase::begin(options);
-    if (format_ == Format::AutoRound) packing_format_ = auto_round_packing_format(options_);
+    if (format_ == Format::AutoRound && packing_format_.empty()) packing_format_ = auto_round_packing_format(options_);
     if (format_ == Format::AutoAwq && (options_.global.bits != 4 || options_.mixed_bits))
       throw std::invalid_argument("auto_awq export holds 4-bit layers only, without mixed bits");
   }
@@ -97,7 +98,9 @@ class FakeSink : public ModelSinkBase {
 
 }  // namespace
 
-std::unique_ptr<Sink> make_auto_round_sink() { return std::make_unique<PackedIntSink>(PackedIntSink::Format::AutoRound); }
+std::unique_ptr<Sink> make_auto_round_sink(const std::string& packing_format) {
+  return std::make_unique<PackedIntSink>(PackedIntSink::Format::AutoRound, packing_format);
+}
 std::unique_ptr<Sink> make_auto_gptq_sink() { return std::make_unique<PackedIntSink>(PackedIntSink::Format::AutoGptq); }
 std::unique_ptr<Sink> make_auto_awq_sink() { return std::make_unique<PackedIntSink>(PackedIntSink::Format::AutoAwq); }
 std::unique_ptr<Sink> make_fake_sink() { return std::make_unique<FakeSink>(); }

@@ -9,7 +9,8 @@
 
 namespace arecipe::exporters {
 
-std::unique_ptr<Sink> make_auto_round_sink();  // packing chosen in begin() (spec 8.2)
+// packing_format "" → chosen in begin() as upstream does (spec 8.2).
+std::unique_ptr<Sink> make_auto_round_sink(const std::string& packing_format = "");
 std::unique_ptr<Sink> make_auto_gptq_sink();
 std::unique_ptr<Sink> make_auto_awq_sink();
 std::unique_ptr<Sink> make_fake_sink();

@@ -34,6 +34,13 @@ void ModelSinkBase::add_tensor(const std::string& name, const at::Tensor& t) {
   write(name, force_fp16() && t.is_floating_point() ? t.to(at::kHalf) : t);
 }
 
+void ModelSinkBase::add_file(const std::string& name, const std::string& contents) {
+  if (!dir_) throw Error("export: file " + name + " added before begin()");
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
+    throw Error("export: side file name must be a plain file name, got '" + name + "'");
+  write_file_atomic(dir_->path() + "/" + name, contents);
+}
+
 void ModelSinkBase::require(bool ok, const QuantizedLayer& layer, const std::string& why) const {
   if (!ok) fail(options_.out_dir, "cannot export layer " + layer.name + ": " + why);
 }

@@ -17,6 +17,7 @@ class ModelSinkBase : public Sink {
  public:
   void begin(const ExportOptions& options) override;
   void add_tensor(const std::string& name, const at::Tensor& t) override;
+  void add_file(const std::string& name, const std::string& contents) override;
   std::string finish() override;
 
  protected:

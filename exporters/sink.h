@@ -59,11 +59,14 @@ class Sink {
   // A tensor written as is (embeddings, norms, FP layers), under its full HF name.
   virtual void add_tensor(const std::string& name, const at::Tensor& t) = 0;
   virtual void add_quantized(const QuantizedLayer& layer) = 0;
+  // A small file next to the weights (e.g. the recipe's lock file).
+  virtual void add_file(const std::string& name, const std::string& contents) = 0;
   // Writes config.json and the index, then renames the output into place. Returns it.
   virtual std::string finish() = 0;
 };
 
 // Throws std::invalid_argument for an unknown format name.
+// "auto_round:auto_gptq" / "auto_round:auto_awq" force that packing.
 std::unique_ptr<Sink> make_sink(const std::string& format);
 
 }  // namespace arecipe::exporters
