@@ -204,6 +204,17 @@ TEST(Sinks, RejectsUnpackableLayerNamingIt) {
   EXPECT_THROW(exporters::make_sink("gguf"), std::invalid_argument);
 }
 
+TEST(Sinks, PackedFormatsRefuseNonIntegerLayers) {
+  TempDir tmp;
+  auto sink = exporters::make_sink("auto_round");
+  sink->begin(options(tmp / "out", {4, 32, true, "int"}));
+  exporters::QuantizedLayer l = layer_from("model.layers.0.mlp.up_proj", golden_input("int_w4g32_sym"), {4, 32, true, "int"});
+  l.scheme.data_type = "mx_fp";
+  EXPECT_THROW(sink->add_quantized(l), Error);
+  l.scheme = {5, 32, true, "int"};
+  EXPECT_THROW(sink->add_quantized(l), Error);
+}
+
 TEST(QuantConfig, StandardRegexEscapesLikePython) {
   EXPECT_EQ(exporters::standard_regex("model.layers.0.mlp.down_proj"), ".*model\\.layers\\.0\\.mlp\\.down_proj.*");
 }
