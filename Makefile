@@ -28,15 +28,17 @@ build: setup configure
 demo: build
 	@scripts/demo $(BUILD)
 
-# Full suite: committed golden fixtures plus live comparisons with the Python
-# reference packages (installed into $(BUILD)/venv on first use).
+# Full suite: a bounded fuzz run of the recipe loader, the committed golden fixtures,
+# and live comparisons with the Python reference packages (installed into
+# $(BUILD)/venv on first use).
 test: setup setup-python configure
 	cmake --build $(BUILD) -j $(JOBS)
-	ARECIPE_PYTHON=$(CURDIR)/$(BUILD)/venv/bin/python ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	scripts/fuzz-recipe 30
+	OMP_WAIT_POLICY=PASSIVE ARECIPE_PYTHON=$(CURDIR)/$(BUILD)/venv/bin/python ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # Offline suite: committed fixtures only, no Python packages needed.
 test-core: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE reference
+	OMP_WAIT_POLICY=PASSIVE ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE reference
 
 bench: setup setup-python build
 	@ARECIPE_PYTHON=$(CURDIR)/$(BUILD)/venv/bin/python bench/run $(BUILD)

@@ -73,17 +73,9 @@ ModelSource open_model_source(const std::string& arg) {
   }
   if (!is_file(m.config_path)) fail(arg, "no config.json here (pass a model folder or its config.json)");
   const std::string text = read_text_file(m.config_path, 16u << 20);
-  // Planning needs shapes, not positions: rope settings are dropped before parsing so
-  // that a rope type the runtime does not implement yet (DeepSeek's yarn) does not
-  // stop a plan. Running the model parses config.json in full.
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_discarded() && j.is_object()) {
-    j.erase("rope_scaling");
-    j.erase("rope_parameters");
-    m.config = parse_model_config(j.dump(), m.config_path);
-  } else {
-    m.config = parse_model_config(text, m.config_path);  // reports the JSON error
-  }
+  // Rope types the runtime cannot run yet (DeepSeek's yarn) parse fine: the runtime,
+  // not the config reader, refuses them, so planning never trips over positions.
+  m.config = parse_model_config(text, m.config_path);
   m.config_sha256 = dsl::sha256_hex(text);
   m.shards = shard_files(m.dir);
   if (!m.shards.empty()) {

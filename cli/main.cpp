@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help/--version exit 0; every usage error exits 2 (CLI11's own codes vary).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const arecipe::Error& e) {
     std::cerr << "arecipe: error: " << e.what() << "\n";
     return 1;

@@ -67,9 +67,6 @@ RopeConfig parse_rope(const json& j, const std::string& path) {
   rope.high_freq_factor = r.optional_number("high_freq_factor", rope.high_freq_factor);
   rope.original_max_position_embeddings =
       r.optional_int("original_max_position_embeddings", rope.original_max_position_embeddings);
-  if (rope.type != "default" && rope.type != "linear" && rope.type != "llama3")
-    fail(path, "unsupported rope scaling type '" + rope.type +
-                   "' (supported: default, linear, llama3)");
   return rope;
 }
 

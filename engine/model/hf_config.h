@@ -10,7 +10,9 @@
 namespace arecipe {
 
 struct RopeConfig {
-  std::string type = "default";  // default | linear | llama3
+  // As written in config.json; the runtime supports default | linear | llama3 and
+  // refuses others (yarn, dynamic, ...) when a model is opened, not when parsed.
+  std::string type = "default";
   double theta = 10000.0;
   double factor = 1.0;
   // llama3 only

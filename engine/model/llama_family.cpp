@@ -102,6 +102,9 @@ class LlamaFamily final : public Architecture {
 
 std::unique_ptr<Architecture> make_llama_family(const ModelConfig& config) {
   if (config.intermediate_size <= 0) fail(config.path, "missing field 'intermediate_size'");
+  const std::string& rope = config.rope.type;
+  if (rope != "default" && rope != "linear" && rope != "llama3")
+    fail(config.path, "unsupported rope scaling type '" + rope + "' (supported: default, linear, llama3)");
   if (config.head_dim % 2 != 0) fail(config.path, "head_dim must be even for rotary embeddings");
   return std::make_unique<LlamaFamily>(config);
 }

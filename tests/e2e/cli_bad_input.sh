@@ -48,6 +48,10 @@ expect_error "unsupported architecture" "$d/config.json" "unsupported architectu
 echo '[1,2,3]' > "$TMP/ids.json"
 expect_error "unsupported architecture (eval)" "$d/config.json" "FalconForCausalLM" -- "$ARECIPE" eval --model "$d" --tokens "$TMP/ids.json"
 
+d=$(mk yarn); cp "$GOOD/model.safetensors" "$d/"
+python3 -c "import json; c=json.load(open('$GOOD/config.json')); c['rope_parameters']={'rope_type':'yarn','factor':4.0,'rope_theta':10000.0}; json.dump(c, open('$d/config.json','w'))"
+expect_error "unsupported rope type" "$d/config.json" "unsupported rope scaling type 'yarn'" -- "$ARECIPE" eval --model "$d" --tokens "$TMP/ids.json"
+
 expect_error "missing model dir" "$TMP/nowhere" -- "$ARECIPE" inspect "$TMP/nowhere"
 echo '[1, "x"]' > "$TMP/bad-ids.json"
 expect_error "non-integer token ids" "$TMP/bad-ids.json" "integers" -- "$ARECIPE" eval --model "$GOOD" --tokens "$TMP/bad-ids.json"

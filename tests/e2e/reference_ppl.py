@@ -21,6 +21,7 @@ def main():
     ap.add_argument("--ids-out")
     a = ap.parse_args()
     torch.manual_seed(0)
+    torch.set_num_threads(1)  # tests run in parallel; oversubscribed threads only slow down
     tok = AutoTokenizer.from_pretrained(a.model)
     ids = tok(open(a.text, encoding="utf-8").read())["input_ids"]
     bos = tok.bos_token_id
