@@ -19,7 +19,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import auto_round
-from auto_round.data_type.int import quant_tensor_asym, quant_tensor_rtn_sym, quant_tensor_opt_rtn_sym
+from auto_round.data_type.int import (quant_tensor_asym, quant_tensor_opt_rtn_sym, quant_tensor_rtn_sym,
+                                     quant_tensor_sym)
 from auto_round.data_type.mxfp import quant_mx
 from auto_round.data_type.nvfp import calculate_gparam, nv_fp4
 from auto_round.export.export_to_awq.utils import WQLinear_GEMM
@@ -115,6 +116,36 @@ def int_case(name, w, bits, gs, sym, pack):
         put(f"{name}/awq/scales", q.scales)
 
 
+def tuning_case(name, w, bits, gs, sym):
+    """SignRound's qdq (int_sym / int_asym) with non-trivial V, alpha, beta and the
+    original weight's group min/max passed in, as the tuner calls it every step."""
+    g = torch.Generator().manual_seed(bits * 100 + gs)
+    grouped = w.reshape(-1, gs)
+    v = torch.rand(grouped.shape, generator=g) - 0.5
+    alpha = torch.rand(grouped.shape[0], generator=g) * 0.5 + 0.5
+    beta = torch.rand(grouped.shape[0], generator=g) * 0.5 + 0.5
+    wmin = torch.clamp(grouped.min(-1)[0], max=0)
+    wmax = torch.clamp(grouped.max(-1)[0], min=0)
+    f = quant_tensor_sym if sym else quant_tensor_asym
+    qdq, scale, zp = f(w, bits=bits, group_size=gs, v=v, min_scale=alpha, max_scale=beta, tensor_min=wmin,
+                       tensor_max=wmax)
+    put_weight(name, w)
+    for k, t in (("v", v), ("alpha", alpha), ("beta", beta), ("wmin", wmin), ("wmax", wmax), ("qdq", qdq)):
+        put(f"{name}/{k}", t)
+    put(f"{name}/scale", scale.reshape(w.shape[0], -1))
+    if not sym:
+        put(f"{name}/zp", zp.reshape(w.shape[0], -1))
+
+
+def fp32_scale_case(name, w, bits, gs):
+    """scale_dtype fp32 (GGUF's choice) with its q_scale_thresh 1e-8."""
+    qdq, scale, _ = quant_tensor_rtn_sym(w, bits=bits, group_size=gs, scale_dtype=torch.float32, q_scale_thresh=1e-8,
+                                         **UNWRAP)
+    put_weight(name, w)
+    put(f"{name}/qdq", qdq)
+    put(f"{name}/scale", scale.reshape(w.shape[0], -1))
+
+
 def opt_rtn_case(name, w, bits, gs, imatrix):
     qdq, scale, _ = quant_tensor_opt_rtn_sym(w, bits=bits, group_size=gs, imatrix=imatrix)
     put_weight(name, w)
@@ -163,6 +194,10 @@ def main():
     for bits, gs, sym in ((4, 32, True), (4, 32, False), (3, 32, True), (2, 32, False), (8, 128, True)):
         int_case(f"stories_down_w{bits}g{gs}_{'sym' if sym else 'asym'}", down, bits, gs, sym, pack=False)
     int_case("stories_gate_w4g32_sym", gate, 4, 32, True, pack=False)
+
+    tuning_case("tune_w4g32_sym", w, 4, 32, True)
+    tuning_case("tune_w2g32_asym", w, 2, 32, False)
+    fp32_scale_case("fp32scale_w4g32_sym", w, 4, 32)
 
     g = torch.Generator().manual_seed(7)
     imatrix = torch.rand(256, generator=g) * 2 + 0.01

@@ -95,3 +95,33 @@ TEST(IntQdq, RejectsUnsupportedBits) {
 }
 
 }  // namespace
+
+namespace {
+
+// SignRound's per-step qdq (upstream int_sym / int_asym with tensors V, α, β and the
+// original weight's group min/max) must match bit for bit, or the tuner would optimise
+// a different function.
+void expect_tuning_case(const std::string& n, int bits, bool sym) {
+  at::Tensor w = golden_input(n);
+  qdq::IntTuning t{golden(n + "/v"), golden(n + "/alpha"), golden(n + "/beta"), golden(n + "/wmin"),
+                   golden(n + "/wmax")};
+  qdq::IntQdq got = qdq::qdq_int(w, {bits, 32, sym}, t);
+  EXPECT_TRUE(at::equal(got.qdq, golden(n + "/qdq"))) << n;
+  EXPECT_TRUE(at::equal(got.scale, golden(n + "/scale"))) << n;
+  if (!sym) EXPECT_TRUE(at::equal(got.zp_float, golden(n + "/zp"))) << n;
+  // The offsets matter: plain RTN gives other weights.
+  EXPECT_FALSE(at::equal(qdq::qdq_int(w, {bits, 32, sym}).qdq, got.qdq)) << n;
+}
+
+TEST(IntQdqTuningGolden, SymWithOffsetsAndClipping) { expect_tuning_case("tune_w4g32_sym", 4, true); }
+TEST(IntQdqTuningGolden, AsymWithOffsetsAndClipping) { expect_tuning_case("tune_w2g32_asym", 2, false); }
+
+TEST(IntQdqGoldenFp32Scale, GgufStyleScaleDtype) {
+  at::Tensor w = golden_input("fp32scale_w4g32_sym");
+  qdq::IntQdq got = qdq::qdq_int(w, {4, 32, true, at::kFloat, 1e-8});
+  ASSERT_EQ(got.scale.scalar_type(), at::kFloat);
+  EXPECT_TRUE(at::equal(got.scale, golden("fp32scale_w4g32_sym/scale")));
+  EXPECT_TRUE(at::equal(got.qdq, golden("fp32scale_w4g32_sym/qdq")));
+}
+
+}  // namespace
