@@ -8,7 +8,7 @@
 
 #include "engine/text/tokenizer.h"
 #include "tests/text/golden_file.h"
-#include "tests/text/sha256.h"
+#include "dsl/sha256.h"
 
 namespace arecipe {
 namespace {
@@ -114,12 +114,12 @@ TEST_P(Corpora, EveryBlockMatchesHf) {
 
   const size_t group = golden.at("hash_group").get<size_t>();
   const auto& group_hashes = expect.at("group_sha256");
-  test::Sha256 whole, decoded;
+  dsl::Sha256 whole, decoded;
   size_t tokens = 0, bad_groups = 0;
   std::map<size_t, std::vector<int64_t>> samples;
   for (const auto& s : expect.at("samples")) samples[s.at("block").get<size_t>()] = s.at("ids").get<std::vector<int64_t>>();
   for (size_t g = 0; g * group < blocks.size(); ++g) {
-    test::Sha256 h;
+    dsl::Sha256 h;
     for (size_t b = g * group; b < std::min(blocks.size(), (g + 1) * group); ++b) {
       const auto ids = tok.encode(blocks[b], true);
       tokens += ids.size();
@@ -132,15 +132,15 @@ TEST_P(Corpora, EveryBlockMatchesHf) {
         EXPECT_EQ(line, ids_line(sample->second)) << "block " << b;
       }
     }
-    if (h.hex() != group_hashes.at(g).get<std::string>()) {
+    if (h.hex_digest() != group_hashes.at(g).get<std::string>()) {
       ++bad_groups;
       ADD_FAILURE() << corpus << ": blocks " << g * group << ".." << (g + 1) * group - 1 << " differ from HF";
     }
   }
   EXPECT_EQ(bad_groups, 0u);
   EXPECT_EQ(tokens, expect.at("tokens").get<size_t>());
-  EXPECT_EQ(whole.hex(), expect.at("ids_sha256").get<std::string>());
-  EXPECT_EQ(decoded.hex(), expect.at("decoded_sha256").get<std::string>());
+  EXPECT_EQ(whole.hex_digest(), expect.at("ids_sha256").get<std::string>());
+  EXPECT_EQ(decoded.hex_digest(), expect.at("decoded_sha256").get<std::string>());
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Corpora,
