@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "engine/io/tensor_store.h"
@@ -109,8 +110,14 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
   for (const std::string& f : req.formats) {
     ExportOptions o = base;
     o.out_dir = req.formats.size() == 1 ? req.out_dir : req.out_dir + "/" + format_subdir(f);
-    sinks.push_back(make_sink(f));
-    sinks.back()->begin(o);
+    try {
+      sinks.push_back(make_sink(f));
+      sinks.back()->begin(o);
+    } catch (const std::invalid_argument& e) {
+      // An unknown or not yet implemented format, or a plan the format cannot hold:
+      // the user's input, not an internal error.
+      throw Error(o.out_dir + ": " + e.what());
+    }
     result.out_dirs.push_back(o.out_dir);
   }
 

@@ -12,7 +12,9 @@ std::unique_ptr<Sink> make_sink(const std::string& format) {
   if (format == "auto_gptq") return make_auto_gptq_sink();
   if (format == "auto_awq") return make_auto_awq_sink();
   if (format == "fake") return make_fake_sink();
-  throw std::invalid_argument("unknown export format '" + format + "' (auto_round, auto_round:auto_gptq, auto_round:auto_awq, auto_gptq, auto_awq, fake)");
+  throw std::invalid_argument("export format '" + format +
+                              "' is not implemented (implemented: auto_round, auto_round:auto_gptq, "
+                              "auto_round:auto_awq, auto_gptq, auto_awq, fake)");
 }
 
 }  // namespace arecipe::exporters

@@ -115,3 +115,14 @@ TEST_F(RunCli, RefusesTuningItCannotDoYet) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(RunCli, UnimplementedFormatIsAUserError) {
+  Result r = run(args("--set 'export=[auto_round:llm_compressor]'"));
+  EXPECT_EQ(r.rc, 1) << r.output;
+  EXPECT_NE(r.output.find("export format 'auto_round:llm_compressor' is not implemented"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+}  // namespace
