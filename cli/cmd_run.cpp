@@ -77,7 +77,7 @@ void run(const RunArgs& a) {
   if (a.json) {
     print_json({{"outputs", r.out_dirs}, {"quantized_layers", r.quantized}, {"kept_unpackable", r.kept_unpackable}});
   } else {
-    for (const auto& d : r.out_dirs) std::fprintf(stderr, "wrote %s (%zu layers quantized)\n", d.c_str(), r.quantized);
+    for (const auto& d : r.out_dirs) std::printf("wrote %s (%zu layers quantized)\n", d.c_str(), r.quantized);
   }
 }
 
