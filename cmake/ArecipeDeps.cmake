@@ -12,12 +12,41 @@ find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 # LibTorch: only targets that really need tensors link it (see arecipe_torch()).
 find_package(Torch REQUIRED)
 message(STATUS "LibTorch ${Torch_VERSION}: ${TORCH_INSTALL_PREFIX}")
+# TorchConfig looks for libc10 on the system paths first: with Debian's libtorch-dev also
+# installed, a wheel build would link two c10s. Use the one beside the chosen libtorch.
+if(c10_LIBRARY AND EXISTS "${TORCH_INSTALL_PREFIX}/lib/libc10.so"
+   AND NOT c10_LIBRARY STREQUAL "${TORCH_INSTALL_PREFIX}/lib/libc10.so")
+  list(TRANSFORM TORCH_LIBRARIES REPLACE "^${c10_LIBRARY}$" "${TORCH_INSTALL_PREFIX}/lib/libc10.so")
+endif()
+
+# The torch wheels (>= 2.x) ship their own fmt headers in <prefix>/include, which would
+# shadow the fmt that Debian's spdlog was built against. A shim folder holding only a
+# link to the system fmt goes first on the include path of torch targets.
+set(ARECIPE_FMT_SHIM "")
+if(EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt")
+  find_path(ARECIPE_SYSTEM_FMT_DIR fmt/format.h PATHS /usr/include NO_DEFAULT_PATH REQUIRED)
+  set(ARECIPE_FMT_SHIM "${CMAKE_BINARY_DIR}/fmt-shim")
+  file(MAKE_DIRECTORY "${ARECIPE_FMT_SHIM}")
+  file(CREATE_LINK "${ARECIPE_SYSTEM_FMT_DIR}/fmt" "${ARECIPE_FMT_SHIM}/fmt" SYMBOLIC)
+endif()
+
+# A torch wheel's libtorch_cuda.so finds the CUDA libraries of the nvidia-* wheels beside
+# it through its RPATH at run time; the linker needs the same folders (-rpath-link), or
+# it picks older copies (NCCL) from the system CUDA toolkit.
+file(GLOB ARECIPE_TORCH_WHEEL_LIBDIRS LIST_DIRECTORIES true "${TORCH_INSTALL_PREFIX}/../nvidia/*/lib")
+foreach(dir ${ARECIPE_TORCH_WHEEL_LIBDIRS})
+  add_link_options("LINKER:-rpath-link,${dir}")
+endforeach()
 
 # Link a target against LibTorch. The torch include flags are heavy, so keep them off
 # the pure-C++ libraries (dsl/, schemes core, autoscheme/).
 function(arecipe_torch target)
   target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES})
-  target_compile_options(${target} PRIVATE ${TORCH_CXX_FLAGS})
+  separate_arguments(flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  target_compile_options(${target} PRIVATE ${flags})
+  if(ARECIPE_FMT_SHIM)
+    target_include_directories(${target} SYSTEM BEFORE PUBLIC "${ARECIPE_FMT_SHIM}")
+  endif()
 endfunction()
 
 # Precompiled header for TUs that include ATen: saves ~8 s per file on 2 cores.

@@ -6,6 +6,7 @@
 
 #include "engine/model/model.h"
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 #include "engine/util/progress.h"
 
 namespace arecipe {
@@ -34,7 +35,7 @@ std::vector<std::vector<int64_t>> perplexity_windows(const std::vector<int64_t>&
 
 PerplexityResult perplexity(const Model& model, const std::vector<int64_t>& ids,
                             std::optional<int64_t> bos, const PerplexityOptions& opt) {
-  at::NoGradGuard no_grad;
+  NoGradGuard no_grad;
   const auto windows = perplexity_windows(ids, bos, opt);
   const int64_t n = static_cast<int64_t>(windows.size());
   double nll_sum = 0;

@@ -4,6 +4,7 @@
 
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 
 namespace arecipe {
 
@@ -63,7 +64,7 @@ at::Tensor Model::head(const at::Tensor& hidden) const {
 }
 
 at::Tensor Model::logits(const at::Tensor& ids) const {
-  at::NoGradGuard no_grad;
+  NoGradGuard no_grad;
   if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= config().vocab_size))
     throw Error("token id out of range for vocab_size " + std::to_string(config().vocab_size));
   at::Tensor h = embed(ids);

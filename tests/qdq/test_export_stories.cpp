@@ -4,6 +4,8 @@
 // bit-identical, the quantization_config equal.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include <ostream>
 #include <unistd.h>
 
 #include <filesystem>
@@ -32,6 +34,8 @@ struct ExportCase {
   bool sym;
   bool mixed;  // model.layers.1.self_attn.k_proj at 8 bits
 };
+// Printed by gtest (and so in ctest's test names): the case name, not raw bytes.
+[[maybe_unused]] void PrintTo(const ExportCase& c, std::ostream* os) { *os << c.name; }
 
 bool is_block_linear(const std::string& name, const TensorInfo& info) {
   return name.rfind("model.layers.", 0) == 0 && info.shape.size() == 2 &&

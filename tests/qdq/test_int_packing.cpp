@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "exporters/int_packing.h"
 #include "tests/qdq/golden_file.h"
 
@@ -17,6 +19,8 @@ struct PackCase {
   int64_t group_size;
   bool sym;
 };
+// Printed by gtest (and so in ctest's test names): the case name, not raw bytes.
+[[maybe_unused]] void PrintTo(const PackCase& c, std::ostream* os) { *os << c.name; }
 
 const PackCase kPackCases[] = {
     {"int_w4g32_sym", 4, 32, true},   {"int_w4g32_asym", 4, 32, false}, {"int_w2g32_sym", 2, 32, true},

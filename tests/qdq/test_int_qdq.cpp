@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "schemes/qdq/int_qdq.h"
 #include "tests/qdq/golden_file.h"
 
@@ -17,6 +19,8 @@ struct IntCase {
   int64_t group_size;
   bool sym;
 };
+// Printed by gtest (and so in ctest's test names): the case name, not raw bytes.
+[[maybe_unused]] void PrintTo(const IntCase& c, std::ostream* os) { *os << c.name; }
 
 const IntCase kCases[] = {
     {"int_w4g32_sym", 4, 32, true},       {"int_w4g32_asym", 4, 32, false},

@@ -2,6 +2,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "schemes/qdq/int_qdq.h"
 #include "schemes/qdq/opt_rtn_int.h"
 #include "tests/qdq/golden_file.h"
@@ -15,6 +17,8 @@ struct OptCase {
   const char* name;
   int bits;
 };
+// Printed by gtest (and so in ctest's test names): the case name, not raw bytes.
+[[maybe_unused]] void PrintTo(const OptCase& c, std::ostream* os) { *os << c.name; }
 
 class OptRtnGolden : public ::testing::TestWithParam<OptCase> {};
 
