@@ -49,18 +49,10 @@ std::vector<int64_t> read_token_file(const std::string& path) {
 }
 
 // The BOS each window starts with: the tokenizer's, if it adds one; without a
-// tokenizer.json (ids given with --tokens), config.json's bos_token_id.
-std::optional<int64_t> window_bos(const std::string& model_dir, const Model& model) {
-  if (std::filesystem::exists(model_dir + "/tokenizer.json")) {
-    const Tokenizer tok = Tokenizer::from_model_dir(model_dir);
-    return tok.adds_bos() ? tok.bos_id() : std::nullopt;
-  }
+// tokenizer (ids given with --tokens and no tokenizer.json), config.json's bos_token_id.
+std::optional<int64_t> window_bos(const std::optional<Tokenizer>& tok, const Model& model) {
+  if (tok) return tok->adds_bos() ? tok->bos_id() : std::nullopt;
   return model.config().bos_token_id;
-}
-
-std::vector<int64_t> tokenize_text_file(const std::string& model_dir, const std::string& path) {
-  const Tokenizer tok = Tokenizer::from_model_dir(model_dir);
-  return tok.encode(read_text_file(path, 1u << 30), /*add_special_tokens=*/true);
 }
 
 void run_eval(const EvalArgs& a) {
@@ -68,9 +60,14 @@ void run_eval(const EvalArgs& a) {
   init_runtime(a.threads);
   Model model = Model::open(a.model);
   const std::string& input = a.text_file.empty() ? a.tokens_file : a.text_file;
-  std::optional<int64_t> bos = a.no_bos ? std::nullopt : window_bos(a.model, model);
-  std::vector<int64_t> ids =
-      a.text_file.empty() ? read_token_file(a.tokens_file) : tokenize_text_file(a.model, a.text_file);
+  // Loaded once: it decides the BOS and, with --text, tokenizes.
+  std::optional<Tokenizer> tok;
+  if (!a.text_file.empty() || std::filesystem::exists(a.model + "/tokenizer.json"))
+    tok = Tokenizer::from_model_dir(a.model);
+  std::optional<int64_t> bos = a.no_bos ? std::nullopt : window_bos(tok, model);
+  std::vector<int64_t> ids = a.text_file.empty()
+                                 ? read_token_file(a.tokens_file)
+                                 : tok->encode(read_text_file(a.text_file, 1u << 30), /*add_special_tokens=*/true);
   if (bos && !ids.empty() && ids.front() == *bos) ids.erase(ids.begin());
   for (int64_t id : ids)
     if (id < 0 || id >= model.config().vocab_size)

@@ -8,25 +8,13 @@
 #include <vector>
 
 #include "engine/text/tokenizer.h"
+#include "tests/text/corpus_blocks.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
 namespace {
 
-std::vector<std::string> blocks_of(const std::string& text, int lines) {
-  std::vector<std::string> blocks;
-  size_t start = 0;
-  int seen = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && ++seen == lines) {
-      blocks.push_back(text.substr(start, i + 1 - start));
-      start = i + 1;
-      seen = 0;
-    }
-  }
-  if (start < text.size()) blocks.push_back(text.substr(start));
-  return blocks;
-}
+using arecipe::test::blocks_of;
 
 int usage() {
   std::cerr << "usage: bench_tokenizer --model DIR --corpus FILE [--block-lines N] [--repeat N]\n";

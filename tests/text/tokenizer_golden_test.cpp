@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "engine/text/tokenizer.h"
+#include "tests/text/corpus_blocks.h"
 #include "tests/text/golden_file.h"
 #include "dsl/sha256.h"
 
@@ -47,21 +48,7 @@ const Tokenizer& tokenizer_for(const std::string& name) {
   return *it->second;
 }
 
-// The corpus cut after every `lines`-th newline, newlines kept (as gen_golden.py does).
-std::vector<std::string> blocks_of(const std::string& text, int lines) {
-  std::vector<std::string> blocks;
-  size_t start = 0;
-  int seen = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && ++seen == lines) {
-      blocks.push_back(text.substr(start, i + 1 - start));
-      start = i + 1;
-      seen = 0;
-    }
-  }
-  if (start < text.size()) blocks.push_back(text.substr(start));
-  return blocks;
-}
+using arecipe::test::blocks_of;
 
 std::string ids_line(const std::vector<int64_t>& ids) {
   std::string s;
