@@ -1,4 +1,5 @@
 #include "dsl/source.h"
+#include <algorithm>
 
 #include "engine/util/error.h"
 
@@ -32,6 +33,8 @@ std::string format_diagnostic(const SourceLoc& loc, const std::string& message,
     // Long lines (a minified recipe, a fuzzer's input) are cut around the caret.
     constexpr size_t kMaxShown = 160;
     size_t caret = static_cast<size_t>(loc.col > 0 ? loc.col - 1 : 0);
+    // The parser's column can lie past the line's end (found by the fuzzer): clamp it.
+    caret = std::min(caret, text.size());
     if (text.size() > kMaxShown) {
       size_t from = caret > kMaxShown / 2 ? caret - kMaxShown / 2 : 0;
       text = text.substr(from, kMaxShown);
