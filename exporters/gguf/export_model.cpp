@@ -1,0 +1,92 @@
+#include "exporters/gguf/export_model.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "engine/util/error.h"
+#include "exporters/gguf/gguf_writer.h"
+#include "exporters/gguf/source.h"
+#include "schemes/ggml/codec.h"
+
+namespace arecipe::gguf {
+namespace {
+
+void set_kv(Metadata& kv, const std::string& key, Value v) {
+  for (auto& [k, old] : kv)
+    if (k == key) {
+      old = std::move(v);
+      return;
+    }
+  kv.emplace_back(key, std::move(v));
+}
+
+// Encodes rows [0, rows) of x into out, split over threads by contiguous row ranges
+// (rows are independent, so the bytes do not depend on the split).
+void encode_rows(ggml::Type t, const float* x, int64_t rows, int64_t ne0, const float* imp, uint8_t* out, int threads) {
+  const size_t rb = ggml::row_bytes(t, ne0);
+  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, rows));
+  auto work = [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) ggml::quantize_row(t, x + r * ne0, ne0, imp, out + r * rb);
+  };
+  if (n == 1) return work(0, rows);
+  std::vector<std::thread> pool;
+  for (int64_t k = 0; k < n; ++k) pool.emplace_back(work, rows * k / n, rows * (k + 1) / n);
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
+ExportResult export_model(const std::string& model_path, const ExportOptions& opt, const std::string& out_path) {
+  const auto mix = parse_mixture(opt.mixture);
+  if (!mix) throw Error("unknown GGUF type '" + opt.mixture + "' (one of: " + mixture_names() + ")");
+  Source src = open_source(model_path);
+  const TypeChooser chooser(*mix, src.shape, opt.imatrix != nullptr, opt.overrides);
+  const int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  // Types first: the header lists every tensor before any data is written.
+  std::vector<ggml::Type> types;
+  for (const SourceTensor& t : src.tensors) {
+    ggml::Type ty = TypeChooser::quantizable(t.name, t.dims.size()) ? chooser.choose(t.name, t.dims[0]) : t.stored;
+    if (ty != t.stored && !TypeChooser::quantizable(t.name, t.dims.size())) ty = t.stored;
+    if (chooser.requires_imatrix(t.name, ty) && !(opt.imatrix && opt.imatrix->entries.count(t.name)))
+      throw Error("GGUF type " + mix->name + " needs an importance matrix for '" + t.name + "' (pass --imatrix), as llama-quantize does");
+    types.push_back(ty);
+  }
+
+  Metadata kv = src.kv;
+  set_kv(kv, "general.quantization_version", Value::u32(2));
+  set_kv(kv, "general.file_type", Value::u32(mix->file_type));
+  Writer w(out_path);
+  for (auto& [k, v] : kv) w.add_kv(k, v);
+  for (size_t i = 0; i < src.tensors.size(); ++i) w.add_tensor(src.tensors[i].name, src.tensors[i].dims, types[i]);
+  w.write_header();
+
+  ExportResult res;
+  std::vector<uint8_t> buf;
+  for (size_t i = 0; i < src.tensors.size(); ++i) {
+    const SourceTensor& t = src.tensors[i];
+    const std::vector<float> x = t.load();
+    const int64_t ne0 = t.dims[0];
+    const int64_t rows = static_cast<int64_t>(x.size()) / ne0;
+    std::optional<std::vector<float>> imp;
+    if (opt.imatrix && ggml::info(types[i]).quantized) {
+      imp = opt.imatrix->importance(t.name);
+      if (imp && static_cast<int64_t>(imp->size()) != ne0)
+        throw Error("imatrix entry '" + t.name + "' has " + std::to_string(imp->size()) + " values, the tensor's rows have " +
+                    std::to_string(ne0));
+    }
+    buf.resize(ggml::row_bytes(types[i], ne0) * static_cast<size_t>(rows));
+    const auto t0 = std::chrono::steady_clock::now();
+    encode_rows(types[i], x.data(), rows, ne0, imp ? imp->data() : nullptr, buf.data(), threads);
+    res.encode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    w.write_tensor_data(t.name, buf.data(), buf.size());
+    res.types.emplace_back(t.name, types[i]);
+  }
+  w.finish();
+  res.file_bytes = std::filesystem::file_size(out_path);
+  return res;
+}
+
+}  // namespace arecipe::gguf
