@@ -30,6 +30,14 @@ void ModelSinkBase::write(const std::string& name, const at::Tensor& t) {
   writer_->add(tensor_bytes(name, t));
 }
 
+void ModelSinkBase::write_f8_e4m3(const std::string& name, const at::Tensor& bytes) {
+  if (!writer_) throw Error("export: tensor " + name + " added before begin()");
+  if (bytes.scalar_type() != at::kByte) throw Error("export: " + name + ": float8 bytes must be uint8");
+  TensorBytes t = tensor_bytes(name, bytes);
+  t.dtype = DType::F8_E4M3;
+  writer_->add(std::move(t));
+}
+
 void ModelSinkBase::add_tensor(const std::string& name, const at::Tensor& t) {
   write(name, force_fp16() && t.is_floating_point() ? t.to(at::kHalf) : t);
 }

@@ -26,6 +26,8 @@ class ModelSinkBase : public Sink {
   // GPTQ and AWQ exports store every float tensor and config dtype as fp16.
   virtual bool force_fp16() const { return false; }
   void write(const std::string& name, const at::Tensor& t);
+  // A uint8 tensor holding float8_e4m3fn bytes, written with safetensors dtype F8_E4M3.
+  void write_f8_e4m3(const std::string& name, const at::Tensor& bytes);
   void record(const QuantizedLayer& layer) { layers_.push_back({layer.name, layer.scheme, layer.in_block}); }
   // Throws Error naming the layer when a check fails.
   void require(bool ok, const QuantizedLayer& layer, const std::string& why) const;

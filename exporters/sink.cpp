@@ -2,19 +2,21 @@
 
 #include <stdexcept>
 
+#include "exporters/fp_sinks.h"
 #include "exporters/int_sinks.h"
 
 namespace arecipe::exporters {
 
 std::unique_ptr<Sink> make_sink(const std::string& format) {
-  if (format == "auto_round") return make_auto_round_sink();
-  if (format == "auto_round:auto_gptq" || format == "auto_round:auto_awq") return make_auto_round_sink(format);
+  if (format == "auto_round") return make_auto_round_any_sink();
+  if (format == "auto_round:auto_gptq" || format == "auto_round:auto_awq") return make_auto_round_any_sink(format);
+  if (format == "auto_round:llm_compressor" || format == "auto_round:fp8") return make_auto_round_any_sink(format);
   if (format == "auto_gptq") return make_auto_gptq_sink();
   if (format == "auto_awq") return make_auto_awq_sink();
   if (format == "fake") return make_fake_sink();
   throw std::invalid_argument("export format '" + format +
                               "' is not implemented (implemented: auto_round, auto_round:auto_gptq, "
-                              "auto_round:auto_awq, auto_gptq, auto_awq, fake)");
+                              "auto_round:auto_awq, auto_round:llm_compressor, auto_round:fp8, auto_gptq, auto_awq, fake)");
 }
 
 }  // namespace arecipe::exporters

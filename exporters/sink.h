@@ -1,7 +1,8 @@
 // One incremental interface for every export format: begin, then tensors as the
 // quantizer produces them (block by block, so nothing but the current block is
-// resident), then finish. Formats: "auto_round" (int; packing_format chosen as
-// upstream does), "auto_gptq", "auto_awq", "fake" (fake-quant weights, no packing).
+// resident), then finish. Formats: "auto_round" (int: packing_format chosen as
+// upstream does; mx_fp / nv_fp / fp8: upstream's FP layouts, fp_sinks.h), "auto_gptq",
+// "auto_awq", "fake" (fake-quant weights, no packing).
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -18,8 +19,21 @@ struct LayerScheme {
   int64_t group_size = 128;
   bool sym = true;
   std::string data_type = "int";
+  // FP8_BLOCK: > 0 makes the group a 2-D block of group_rows x group_size (128 x 128).
+  int64_t group_rows = 0;
+  // Activation fields as upstream's QuantizationScheme resolves them; they reach
+  // quantization_config only when act_bits < 16 (MXFP4/8, NVFP4, FP8_BLOCK presets).
+  int act_bits = 16;
+  int64_t act_group_size = 0;  // 0 here: same as group_size
+  bool act_sym = true;
+  std::string act_data_type = "fp";
+  bool act_dynamic = true;
+  int64_t effective_act_group_size() const { return act_group_size != 0 ? act_group_size : group_size; }
   bool operator==(const LayerScheme& o) const {
-    return bits == o.bits && group_size == o.group_size && sym == o.sym && data_type == o.data_type;
+    return bits == o.bits && group_size == o.group_size && sym == o.sym && data_type == o.data_type &&
+           group_rows == o.group_rows && act_bits == o.act_bits &&
+           effective_act_group_size() == o.effective_act_group_size() && act_sym == o.act_sym &&
+           act_data_type == o.act_data_type && act_dynamic == o.act_dynamic;
   }
 };
 
@@ -34,6 +48,10 @@ struct QuantizedLayer {
   at::Tensor zp;    // undefined for sym
   at::Tensor bias;  // undefined when the layer has none
   bool in_block = true;  // false for lm_head and other out-of-block layers
+  // NVFP4: the per-tensor weight global scale (fp32, one element; dequant divides by
+  // it) and, for static activation quantization, the calibrated input global scale.
+  at::Tensor global_scale = {};
+  at::Tensor input_global_scale = {};
 };
 
 struct ExportOptions {

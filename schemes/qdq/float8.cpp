@@ -16,7 +16,9 @@ at::Tensor round_to_float8_e4m3fn(const at::Tensor& x) {
 }
 
 at::Tensor float8_e4m3fn_ste(const at::Tensor& x) {
-  if (!x.requires_grad()) return round_to_float8_e4m3fn(x);
+  // Upstream's (r - x).detach() + x equals r except for the sign of zero: a negative
+  // x that rounds to -0 gives (-0 - x) + x = +0. Adding +0 reproduces exactly that.
+  if (!x.requires_grad()) return round_to_float8_e4m3fn(x) + 0.0;
   return (round_to_float8_e4m3fn(x) - x).detach() + x;
 }
 

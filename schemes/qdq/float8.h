@@ -11,7 +11,8 @@ constexpr double kFloat8E4M3Max = 448.0;
 // |x| must be ≤ 448 (callers clamp first, as upstream does). Returns x's dtype.
 at::Tensor round_to_float8_e4m3fn(const at::Tensor& x);
 
-// Straight-through variant for the tuner: forward = round_to_float8_e4m3fn.
+// Straight-through variant for the tuner: forward = round_to_float8_e4m3fn, except
+// that zeros come out +0 as upstream's STE arithmetic makes them.
 at::Tensor float8_e4m3fn_ste(const at::Tensor& x);
 
 }  // namespace arecipe::qdq
