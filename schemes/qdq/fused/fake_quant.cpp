@@ -1,0 +1,52 @@
+#include "schemes/qdq/fused/fake_quant.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "schemes/qdq/fused/int_fq_op.h"
+#include "schemes/qdq/group_reshape.h"
+
+namespace arecipe::qdq {
+namespace {
+
+// The kernels compute in fp32; the reference chain does too exactly when t/scale
+// promotes to fp32 and the other per-element operands are fp32.
+bool fused_applies(const at::Tensor& t, const at::Tensor& scale, const at::Tensor& zp, const IntTuning& tuning) {
+  if (!fused::supports_device(t)) return false;
+  if (at::result_type(t, scale) != at::kFloat) return false;
+  if (tuning.v.defined() && (tuning.v.scalar_type() != at::kFloat || !tuning.v.sizes().equals(t.sizes())))
+    return false;
+  return !zp.defined() || zp.scalar_type() == at::kFloat;
+}
+
+}  // namespace
+
+at::Tensor fake_quant_int(const at::Tensor& w, const IntSpec& spec, const IntTuning& tuning, FakeQuantImpl impl,
+                          ClampGradRule rule) {
+  if (impl == FakeQuantImpl::Reference) return qdq_int(w, spec, tuning).qdq;
+  if (spec.bits < 2 || spec.bits > 8)
+    throw std::invalid_argument("fake_quant_int: bits must be in 2..8, got " + std::to_string(spec.bits));
+  const Grouped g = group_rows(w, spec.group_size);
+  auto [scale, zp] = int_scale_zp(g.data, spec, tuning);
+  if (!fused_applies(g.data, scale, zp, tuning)) return qdq_int(w, spec, tuning).qdq;
+
+  // Upstream uses the fp16 scale twice (t/scale and q*scale); autograd casts each
+  // contribution's fp32 gradient to fp16 before adding them. Two casts keep that: each
+  // ToCopy backward rounds its own contribution. With an fp32 scale both are `scale`
+  // itself and the contributions add in fp32, also as upstream.
+  const at::Tensor scale_in = scale.to(at::kFloat);
+  const at::Tensor scale_out = scale.to(at::kFloat);
+  // qdq_int rounds with round_ste exactly when t/scale + v requires grad.
+  const bool ste = c10::GradMode::is_enabled() &&
+                   (g.data.requires_grad() || scale.requires_grad() || (tuning.v.defined() && tuning.v.requires_grad()));
+  at::Tensor out = fused::int_fake_quant_grouped(g.data.to(at::kFloat), tuning.v, scale_in, scale_out, zp,
+                                                 spec.bits, spec.sym, ste,
+                                                 rule == ClampGradRule::LinkedTorch &&
+                                                     fused::linked_torch_clamp_grad_at_bounds());
+  return ungroup_rows(out.to(w.scalar_type()), g);
+}
+
+}  // namespace arecipe::qdq
