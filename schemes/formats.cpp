@@ -125,6 +125,10 @@ std::optional<std::string> shape_problem(const ExportFormat& f, const Scheme& s,
              std::to_string(s.group_size);
     return std::nullopt;  // auto_round / auto_gptq store ceil(in / group) groups
   }
+  // FP8 (FPW8A16, FP8_BLOCK) zero-pads partial groups and 2-D blocks and stores
+  // ceil(out/rows) x ceil(in/cols) scales: any shape fits (auto-round 0.16.1 quantizes
+  // stories260K's 64- and 172-wide layers with 128x128 blocks).
+  if (s.data_type == "fp" && s.bits == 8) return std::nullopt;
   if (s.group_size > 0 && in % s.group_size != 0)
     return f.name + " cannot pad " + s.label() + " groups: " + dims +
            " is not a multiple of group_size " + std::to_string(s.group_size);

@@ -70,6 +70,7 @@ TEST(Formats, WhatEachFormatHolds) {
   // int auto_round pads the last group; mx_fp cannot.
   EXPECT_FALSE(shape_problem(ar, *find_preset("W4A16"), 64, 96).has_value());
   EXPECT_TRUE(shape_problem(ar, *find_preset("MXFP4"), 64, 48).has_value());
+  EXPECT_FALSE(shape_problem(ar, *find_preset("FP8_BLOCK"), 172, 64).has_value());  // upstream pads blocks
   EXPECT_TRUE(shape_problem(awq, *find_preset("W4A16"), 64, 96).has_value());
   EXPECT_TRUE(shape_problem(gguf, *find_preset("GGUF:Q4_K"), 64, 96).has_value());
 }
