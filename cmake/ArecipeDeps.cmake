@@ -10,6 +10,11 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 
 # LibTorch: only targets that really need tensors link it (see arecipe_torch()).
+# For CUDA builds torch's config turns TORCH_CUDA_ARCH_LIST into nvcc flags; its own
+# default (detected, or a list from sm_50 up without a GPU) fails on CUDA >= 13.
+if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(TORCH_CUDA_ARCH_LIST "8.0;9.0" CACHE STRING "GPU architectures for CUDA code (fused kernels)")
+endif()
 find_package(Torch REQUIRED)
 message(STATUS "LibTorch ${Torch_VERSION}: ${TORCH_INSTALL_PREFIX}")
 # TorchConfig looks for libc10 on the system paths first: with Debian's libtorch-dev also
@@ -53,3 +58,12 @@ endfunction()
 function(arecipe_torch_pch target)
   target_precompile_headers(${target} PRIVATE <ATen/ATen.h> <vector> <string> <memory>)
 endfunction()
+
+# Fused CUDA kernels (schemes/qdq/fused): built when the LibTorch found has CUDA (its
+# config has then enabled the CUDA language); Debian's CPU LibTorch skips them.
+option(ARECIPE_CUDA_KERNELS "Build the fused CUDA kernels when LibTorch has CUDA" ON)
+set(ARECIPE_WITH_CUDA_KERNELS OFF)
+if(ARECIPE_CUDA_KERNELS AND CAFFE2_USE_CUDA AND CMAKE_CUDA_COMPILER)
+  set(ARECIPE_WITH_CUDA_KERNELS ON)
+endif()
+message(STATUS "Fused CUDA kernels: ${ARECIPE_WITH_CUDA_KERNELS}")

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -268,6 +269,40 @@ TEST(FusedFakeQuant, Fp32ScaleAddsBothScaleContributionsInFp32) {
     const double scale = ref.beta.abs().max().item<double>();
     EXPECT_LT(worst_vs_bound(got.beta, ref.beta, ref.beta.abs() + scale * 1e-3), 1e-4);
     EXPECT_LT(worst_vs_bound(got.alpha, ref.alpha, ref.alpha.abs() + scale * 1e-3), 1e-4);
+  }
+}
+
+// --- CUDA kernels (compiled only in CUDA builds; need a GPU to run) ---
+
+Case on_device(const Case& c, const at::Device& d) {
+  return {c.w.to(d), c.v.to(d), c.alpha.to(d), c.beta.to(d), c.grad.to(d)};
+}
+
+TEST(FusedCuda, MatchesTheChainOnTheGpuAndTheCpuKernels) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA GPU here; the CUDA kernels are compile-checked only";
+  ASSERT_TRUE(qdq::fused::have_cuda_kernels()) << "a GPU is present but this build has no CUDA kernels";
+  const at::Device gpu(at::kCUDA, 0);
+  for (const Combo& p : all_combos()) {
+    std::ostringstream name;
+    PrintTo(p, &name);
+    SCOPED_TRACE(name.str());
+    const qdq::IntSpec spec{p.bits, p.gs, p.sym};
+    const Case cpu_case = make_case(p.bits, p.gs, p.sym, p.dtype, 24, 300, 17 + p.bits);
+    const Case c = on_device(cpu_case, gpu);
+    const Grads ref = run(c, spec, FakeQuantImpl::Reference);
+    const Grads got = run(c, spec, FakeQuantImpl::Fused);
+    const Grads again = run(c, spec, FakeQuantImpl::Fused);
+    const Grads cpu = run(cpu_case, spec, FakeQuantImpl::Fused);
+    ASSERT_TRUE(got.out.is_cuda());
+    EXPECT_TRUE(bits_equal(got.out.cpu(), ref.out.cpu())) << "forward differs from the ATen chain on the GPU";
+    EXPECT_TRUE(bits_equal(got.out.cpu(), cpu.out)) << "GPU and CPU kernels differ";
+    EXPECT_TRUE(at::equal(got.v.cpu(), ref.v.cpu()));
+    EXPECT_TRUE(bits_equal(got.alpha.cpu(), again.alpha.cpu())) << "not deterministic";
+    for (const auto& [a, b] : {std::pair{got.alpha.cpu(), ref.alpha.cpu()}, std::pair{got.beta.cpu(), ref.beta.cpu()}}) {
+      const double scale = b.abs().max().item<double>();
+      EXPECT_LT(worst_vs_bound(a, b, b.abs() + scale * 1e-3), 4e-3);
+      EXPECT_TRUE(signs_agree(a, b, scale * 1e-2));
+    }
   }
 }
 
