@@ -1,5 +1,6 @@
 // arecipe inspect DIR [--json]: architecture, parameters, dtypes, tensors, and the
-// quantizable linears with shape and role.
+// quantizable linears with shape and role (and, for a packed quantized checkpoint,
+// its quantization and each linear's resolved scheme).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
@@ -10,6 +11,7 @@
 #include "engine/io/tensor_store.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/inventory.h"
+#include "engine/model/packed_weights.h"
 
 namespace arecipe::cli {
 namespace {
@@ -25,6 +27,14 @@ void run_inspect(const InspectArgs& a) {
   const ModelConfig config = load_model_config(a.dir);
   const Inventory inv = inventory_from_config(config);
   const TensorStore store = TensorStore::open_dir(a.dir);
+  // A packed checkpoint (auto_round / auto_gptq / auto_awq): its resolved schemes.
+  const std::optional<QuantizationConfig> quant = QuantizationConfig::from_model_config(config, inv);
+  auto layer_scheme = [&](const std::string& name) -> std::string {
+    if (!quant) return "";
+    const auto s = quant->scheme_for(name);
+    if (!s) return "float";
+    return "W" + std::to_string(s->bits) + " G" + std::to_string(s->group_size) + (s->sym ? " sym" : " asym");
+  };
   int64_t params = 0;
   std::map<std::string, int64_t> dtype_counts;
   for (const auto& name : store.names()) {
@@ -41,10 +51,23 @@ void run_inspect(const InspectArgs& a) {
     j["dtypes"] = dtype_counts;
     j["num_blocks"] = inv.num_blocks;
     j["tensor_count"] = store.names().size();
+    if (quant) {
+      j["quantization"] = {{"quant_method", quant->quant_method()},
+                           {"packing_format", quant->packing_format()},
+                           {"bits", quant->global().bits},
+                           {"group_size", quant->global().group_size},
+                           {"sym", quant->global().sym},
+                           {"packed_layers", quant->quantized().size()},
+                           {"float_layers", quant->float_layers()}};
+    } else {
+      j["quantization"] = nullptr;
+    }
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-    for (const auto& l : inv.layers)
+    for (const auto& l : inv.layers) {
       layers.push_back({{"name", l.name}, {"role", role_name(l.role)}, {"block", l.block},
                         {"shape", {l.out_features, l.in_features}}});
+      if (quant) layers.back()["scheme"] = layer_scheme(l.name);
+    }
     j["quantizable_linears"] = layers;
     if (a.tensors) {
       nlohmann::ordered_json ts = nlohmann::ordered_json::array();
@@ -61,10 +84,12 @@ void run_inspect(const InspectArgs& a) {
               a.dir.c_str(), config.architecture.c_str(), config.model_type.c_str(),
               static_cast<long long>(params), inv.num_blocks, store.names().size());
   for (const auto& [dt, n] : dtype_counts) std::printf("  dtype         %s: %lld elements\n", dt.c_str(), static_cast<long long>(n));
+  if (quant) std::printf("  quantized     %s\n", quant->summary().c_str());
   std::printf("\nquantizable linears: %zu\n", inv.layers.size());
   for (const auto& l : inv.layers)
-    std::printf("  %-48s %-12s %6lld x %-6lld\n", l.name.c_str(), role_name(l.role),
-                static_cast<long long>(l.out_features), static_cast<long long>(l.in_features));
+    std::printf("  %-48s %-12s %6lld x %-6lld%s\n", l.name.c_str(), role_name(l.role),
+                static_cast<long long>(l.out_features), static_cast<long long>(l.in_features),
+                quant ? (" " + layer_scheme(l.name)).c_str() : "");
   if (a.tensors) {
     std::printf("\ntensors:\n");
     for (const auto& name : store.names()) {

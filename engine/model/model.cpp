@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "engine/model/packed_weights_dequant.h"
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
 #include "engine/util/torch_compat.h"
@@ -31,20 +32,44 @@ Model Model::open(const std::string& dir) {
   m.inventory_ = inventory_from_config(config);
   m.arch_ = make_architecture(config);
   m.store_ = std::make_shared<TensorStore>(TensorStore::open_dir(dir));
+  if (auto q = QuantizationConfig::from_model_config(config, m.inventory_))
+    m.quant_ = std::make_shared<const QuantizationConfig>(std::move(*q));
   // Fail at open, not in the middle of a run: every needed tensor exists, and every
-  // linear has the shape the config implies.
+  // linear has the shape the config implies (packed linears: their packed tensors
+  // have the shapes their scheme implies).
+  const TensorStore& store = *m.store_;
+  const TensorLookup find = [&store](const std::string& n) { return store.find(n); };
+  for (const auto& l : m.inventory_.layers) {
+    std::optional<PackedScheme> s = m.quant_ ? m.quant_->scheme_for(l.name) : std::nullopt;
+    if (s) {
+      m.packed_.emplace(l.weight_name(), check_packed_layer(find, dir, l.name, *s, l.out_features, l.in_features));
+    } else {
+      if (store.contains(l.name + ".qweight"))
+        fail(dir, "tensor '" + l.name + ".qweight' is packed, but config.json" +
+                      (m.quant_ ? "'s quantization_config keeps '" + l.name + "' in floating point"
+                                : std::string(" has no quantization_config")));
+      check_shape(store, l.weight_name(), {l.out_features, l.in_features});
+    }
+  }
   const Architecture& a = *m.arch_;
   for (int b = 0; b < m.inventory_.num_blocks; ++b)
     for (const auto& name : a.block_tensor_names(b))
-      if (!m.store_->contains(name)) fail(dir, "tensor '" + name + "' required by the architecture is missing");
-  for (const auto& l : m.inventory_.layers) check_shape(*m.store_, l.weight_name(), {l.out_features, l.in_features});
-  check_shape(*m.store_, a.embed_name(), {config.vocab_size, config.hidden_size});
-  check_shape(*m.store_, a.final_norm_name(), {config.hidden_size});
-  if (!m.store_->contains(a.lm_head_name())) fail(dir, "tensor '" + a.lm_head_name() + "' is missing");
+      if (!store.contains(name) && !m.packed_.count(name))
+        fail(dir, "tensor '" + name + "' required by the architecture is missing");
+  check_shape(store, a.embed_name(), {config.vocab_size, config.hidden_size});
+  check_shape(store, a.final_norm_name(), {config.hidden_size});
+  if (!store.contains(a.lm_head_name()) && !m.packed_.count(a.lm_head_name()))
+    fail(dir, "tensor '" + a.lm_head_name() + "' is missing");
   return m;
 }
 
+const PackedLayer* Model::packed(const std::string& weight_name) const {
+  auto it = packed_.find(weight_name);
+  return it == packed_.end() ? nullptr : &it->second;
+}
+
 at::Tensor Model::load(const std::string& name, at::ScalarType type) const {
+  if (const PackedLayer* p = packed(name)) return dequantize_packed(*store_, *p, type);
   return to_tensor(store_->view(name), type);
 }
 

@@ -6,17 +6,22 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "engine/io/tensor_store.h"
 #include "engine/model/architecture.h"
 #include "engine/model/inventory.h"
+#include "engine/model/packed_weights.h"
 
 namespace arecipe {
 
 class Model {
  public:
   // Throws Error naming the file at fault. Checks that every tensor the
-  // architecture needs is present with the expected shape.
+  // architecture needs is present with the expected shape. A directory whose
+  // config.json has a `quantization_config` (auto_round / auto_gptq / auto_awq packed
+  // integers) is accepted: each quantized linear's packed tensors are checked here,
+  // and `load` returns its dequantized weight under the plain `X.weight` name.
   static Model open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
@@ -25,8 +30,13 @@ class Model {
   const TensorStore& store() const { return *store_; }
   const Architecture& arch() const { return *arch_; }
   int num_blocks() const { return inventory_.num_blocks; }
+  // The checkpoint's quantization (nullptr for a float checkpoint).
+  const QuantizationConfig* quantization() const { return quant_.get(); }
+  // The packed layer behind a weight name ("X.weight"), or nullptr.
+  const PackedLayer* packed(const std::string& weight_name) const;
 
-  // One tensor as `type` (default fp32).
+  // One tensor as `type` (default fp32). A packed linear's "X.weight" is
+  // dequantized from X.qweight / X.qzeros / X.scales (/ X.g_idx) on each call.
   at::Tensor load(const std::string& name, at::ScalarType type = at::kFloat) const;
   BlockWeights load_block(int b, at::ScalarType type = at::kFloat) const;
 
@@ -40,6 +50,8 @@ class Model {
   std::shared_ptr<TensorStore> store_;
   std::shared_ptr<Architecture> arch_;
   Inventory inventory_;
+  std::shared_ptr<const QuantizationConfig> quant_;
+  std::unordered_map<std::string, PackedLayer> packed_;  // by weight name
 };
 
 }  // namespace arecipe
