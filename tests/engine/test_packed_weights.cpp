@@ -469,6 +469,20 @@ TEST(QuantConfigBadInput, UnsupportedMethodsAndFormats) {
   expect_error([] { parse({{"quant_method", "gptq"}, {"bits", 4}, {"group_size", 0}}); }, {"group_size 0 is not supported"});
 }
 
+// Upstream's FP exports of stories260K (MXFP4/8, NVFP4, FP8 block, FPW8A16; committed
+// by the exporter goldens) are not packed integers: refused, saying why.
+TEST(QuantConfigBadInput, UpstreamFpExportsAreRefused) {
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(kGolden)) {
+    const std::string f = e.path().filename().string();
+    if (f.rfind("fp_", 0) != 0 || f.find(".quantization_config.json") == std::string::npos) continue;
+    ++seen;
+    expect_error([&] { QuantizationConfig::parse(read_text_file(e.path().string()), f, stories_inventory()); },
+                 {f + ": ", "is not supported"});
+  }
+  EXPECT_GE(seen, 5);
+}
+
 TEST(QuantConfig, ResolvesLikeUpstreamsLoader) {
   // Default blocks, an exact extra_config entry outside the blocks (lm_head is not in
   // stories260K's inventory: tied), a regex over the blocks, and modules_to_not_convert.
