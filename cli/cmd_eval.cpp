@@ -14,6 +14,7 @@
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 #include "engine/util/runtime.h"
+#include "exporters/gguf/to_hf.h"
 
 namespace arecipe::cli {
 namespace {
@@ -26,6 +27,7 @@ struct EvalArgs {
   int threads = 0;
   bool json = false;
   bool no_bos = false;
+  std::string tokenizer;  // GGUF only: HF directory to take tokenizer.json from
 };
 
 // --tokens takes a JSON list of ids, or an object with "input_ids" (what a HF
@@ -55,8 +57,18 @@ std::optional<int64_t> window_bos(const std::optional<Tokenizer>& tok, const Mod
   return model.config().bos_token_id;
 }
 
-void run_eval(const EvalArgs& a) {
-  if (a.text_file.empty() == a.tokens_file.empty()) throw Error("eval needs exactly one of --text or --tokens");
+void run_eval(const EvalArgs& args) {
+  if (args.text_file.empty() == args.tokens_file.empty()) throw Error("eval needs exactly one of --text or --tokens");
+  // A GGUF file is dequantized into a temporary HF directory (docs/gguf.md), so every
+  // GGUF, ours or llama.cpp's, is scored by the same forward as HF checkpoints.
+  std::optional<gguf::TempHfDir> gguf_dir;
+  EvalArgs a = args;
+  if (gguf::is_gguf_file(a.model)) {
+    if (!a.text_file.empty() && a.tokenizer.empty())
+      throw Error(a.model + ": evaluating a GGUF on --text needs --tokenizer DIR (the model's HF tokenizer)");
+    gguf_dir.emplace(gguf::gguf_to_temp_hf(a.model, a.tokenizer));
+    a.model = gguf_dir->path();
+  }
   init_runtime(a.threads);
   Model model = Model::open(a.model);
   const std::string& input = a.text_file.empty() ? a.tokens_file : a.text_file;
@@ -81,7 +93,7 @@ void run_eval(const EvalArgs& a) {
   spdlog::info("{}: {} tokens, seqlen {}, {} threads", a.model, ids.size(), a.seqlen, runtime_threads());
   const PerplexityResult r = perplexity(model, ids, bos, opt);
   if (a.json) {
-    print_json({{"model", a.model}, {"ppl", r.ppl}, {"mean_nll", r.mean_nll}, {"windows", r.windows},
+    print_json({{"model", args.model}, {"ppl", r.ppl}, {"mean_nll", r.mean_nll}, {"windows", r.windows},
                 {"tokens", r.tokens}, {"seqlen", a.seqlen}});
   } else {
     std::printf("perplexity %.4f  (%lld windows x %lld tokens, seqlen %lld)\n", r.ppl,
@@ -94,7 +106,8 @@ CommandRegistrar reg("eval", 60, [](CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
   auto* sub = root.add_subcommand("eval", "Perplexity of a model on text (docs/perplexity.md)");
   add_log_flags(*sub);
-  sub->add_option("--model", args->model, "Model directory (HF layout, safetensors)")->required();
+  sub->add_option("--model", args->model, "Model directory (HF layout, safetensors) or GGUF file")->required();
+  sub->add_option("--tokenizer", args->tokenizer, "With a GGUF --model: HF directory holding its tokenizer.json");
   auto* text = sub->add_option("--text", args->text_file, "Text file, tokenized with the model's tokenizer");
   auto* tokens = sub->add_option("--tokens", args->tokens_file, "JSON list of token ids");
   text->excludes(tokens);

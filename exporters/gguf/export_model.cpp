@@ -48,8 +48,8 @@ ExportResult export_model(const std::string& model_path, const ExportOptions& op
   // Types first: the header lists every tensor before any data is written.
   std::vector<ggml::Type> types;
   for (const SourceTensor& t : src.tensors) {
-    ggml::Type ty = TypeChooser::quantizable(t.name, t.dims.size()) ? chooser.choose(t.name, t.dims[0]) : t.stored;
-    if (ty != t.stored && !TypeChooser::quantizable(t.name, t.dims.size())) ty = t.stored;
+    // Tensors llama-quantize does not quantize (norms, biases, 1-D) keep their stored type.
+    const ggml::Type ty = TypeChooser::quantizable(t.name, t.dims.size()) ? chooser.choose(t.name, t.dims[0]) : t.stored;
     if (chooser.requires_imatrix(t.name, ty) && !(opt.imatrix && opt.imatrix->entries.count(t.name)))
       throw Error("GGUF type " + mix->name + " needs an importance matrix for '" + t.name + "' (pass --imatrix), as llama-quantize does");
     types.push_back(ty);

@@ -63,6 +63,16 @@ fs::path sample_file() {
   return p;
 }
 
+// Removes this process's temporary directory at exit.
+class CleanUp : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(tmp("x").parent_path(), ec);
+  }
+};
+const auto* const kCleanUp = ::testing::AddGlobalTestEnvironment(new CleanUp);
+
 TEST(GgufContainer, RoundTrip) {
   const fs::path p = sample_file();
   Reader r(p.string());

@@ -12,6 +12,8 @@
 #include "engine/io/tensor_store.h"
 #include "engine/util/error.h"
 #include "exporters/gguf/export_model.h"
+#include "exporters/gguf/to_hf.h"
+#include "engine/model/hf_config.h"
 #include "schemes/ggml/codec.h"
 #include "schemes/ggml/half.h"
 
@@ -48,6 +50,16 @@ std::vector<float> hf_f32(const std::string& dir, const std::string& name) {
   std::memcpy(out.data(), v.data, out.size() * 4);
   return out;
 }
+
+// Removes this process's temporary directory at exit.
+class CleanUp : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(tmp("x").parent_path(), ec);
+  }
+};
+const auto* const kCleanUp = ::testing::AddGlobalTestEnvironment(new CleanUp);
 
 TEST(GgufExport, TinyQwen3F16) {
   const fs::path out = tmp("qwen-f16.gguf");
@@ -248,6 +260,37 @@ TEST(GgufExport, RejectsWhatGgufCannotExpress) {
   EXPECT_THROW(export_model(kQwen, opt, tmp("q2ks.gguf").string()), Error);
   opt.mixture = "q4_k_x";
   EXPECT_THROW(export_model(kQwen, opt, tmp("bad.gguf").string()), Error);
+}
+
+// GGUF -> HF (what eval uses) inverts the export exactly for F32: names, shapes,
+// the llama Q/K permutation, and the config fields the runtime reads.
+TEST(GgufToHf, InvertsF32Export) {
+  for (const std::string& dir : {kStories, kQwen}) {
+    const fs::path g = tmp("roundtrip.gguf");
+    ExportOptions opt;
+    opt.mixture = "f32";
+    export_model(dir, opt, g.string());
+    EXPECT_TRUE(is_gguf_file(g.string()));
+    EXPECT_FALSE(is_gguf_file(dir));
+    const TempHfDir hf = gguf_to_temp_hf(g.string(), dir);
+    const TensorStore a = TensorStore::open_dir(dir), b = TensorStore::open_dir(hf.path());
+    EXPECT_EQ(a.names(), b.names()) << dir;
+    for (const std::string& n : a.names()) {
+      const TensorView va = a.view(n), vb = b.view(n);
+      ASSERT_EQ(va.info->shape, vb.info->shape) << n;
+      ASSERT_EQ(std::memcmp(va.data, vb.data, va.info->nbytes()), 0) << dir << " " << n;
+    }
+    const ModelConfig ca = load_model_config(dir), cb = load_model_config(hf.path());
+    EXPECT_EQ(ca.architecture, cb.architecture);
+    EXPECT_EQ(ca.hidden_size, cb.hidden_size);
+    EXPECT_EQ(ca.intermediate_size, cb.intermediate_size);
+    EXPECT_EQ(ca.num_key_value_heads, cb.num_key_value_heads);
+    EXPECT_EQ(ca.head_dim, cb.head_dim);
+    EXPECT_EQ(ca.tie_word_embeddings, cb.tie_word_embeddings);
+    EXPECT_FLOAT_EQ(static_cast<float>(ca.rms_norm_eps), static_cast<float>(cb.rms_norm_eps));
+    EXPECT_EQ(ca.rope.theta, cb.rope.theta);
+    EXPECT_TRUE(fs::exists(hf.path() + "/tokenizer.json"));
+  }
 }
 
 TEST(GgufImatrix, GgufAndLegacyRoundTrip) {
