@@ -1,41 +1,52 @@
-// arecipe run RECIPE [--model DIR] [--set k=v]... [--force]: plan the recipe against the
-// model, quantize with RTN and write every export format the recipe lists, with the
-// lock file next to the weights. Only `tuning: {preset: rtn}` runs so far: SignRound
-// (iters > 0) and opt-RTN's imatrix calibration are not implemented yet, and running
-// RTN when a recipe asks for them would silently give a different model.
+// arecipe run RECIPE [--model DIR] [--set k=v]... [--output DIR] [--force] [--resume] [--json]
+// Plans the recipe against the model, quantizes (RTN model-free; opt-RTN and SignRound
+// block by block with calibration data), writes every export format the recipe lists
+// with the lock file and a model card next to the weights, then evaluates perplexity
+// before/after when the recipe has an eval: section.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "autoscheme/planning.h"
 #include "autoscheme/report.h"
+#include "autoscheme/summary.h"
+#include "autoscheme/tuning_settings.h"
 #include "cli/command.h"
 #include "cli/json_out.h"
+#include "engine/eval/text_perplexity.h"
+#include "engine/tune/block_executor.h"
 #include "engine/util/error.h"
+#include "engine/util/files.h"
+#include "engine/util/runtime.h"
+#include "exporters/model_card.h"
 #include "exporters/model_export.h"
 
 namespace arecipe::cli {
 namespace {
 
+using autoscheme::TuningMode;
+
 struct RunArgs {
   autoscheme::PlanRequest request;
   std::string output;  // overrides the recipe's output:
   bool force = false;
+  bool resume = false;
   bool json = false;
+  int threads = 0;
 };
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) {
+  if (g_stop.exchange(true)) std::_Exit(130);  // second Ctrl-C: stop now
+}
 
 exporters::LayerScheme to_layer_scheme(const schemes::Scheme& s) {
   return {s.bits, s.group_size, s.sym, s.data_type};
-}
-
-void require_rtn(const dsl::Recipe& r) {
-  const std::string preset = r.tuning.preset ? r.tuning.preset->value : "default";
-  if (preset == "rtn") return;
-  throw Error(r.sources.front()->path + ": arecipe run implements RTN only so far (tuning: {preset: rtn}); "
-              "tuning preset '" + preset + "' needs " +
-              (preset == "opt_rtn" ? "opt-RTN's imatrix calibration" : "the SignRound tuner") +
-              ", which is not implemented yet. Use --set tuning.preset=rtn for plain RTN.");
 }
 
 // The recipe's default scheme as the layers that no rule touched carry it; the
@@ -51,10 +62,86 @@ exporters::LayerScheme global_scheme(const autoscheme::Plan& plan) {
   return to_layer_scheme(first->scheme);
 }
 
+// What upstream's quantization_config records about tuning: its serialized keys with
+// the defaults filtered out (export/utils.py filter_quantization_config).
+nlohmann::json tuning_keys(const autoscheme::TuningSettings& t, int global_bits) {
+  nlohmann::json k = {{"autoround_version", "0.16.1"}};
+  if (t.mode != TuningMode::SignRound) {
+    k["enable_quanted_input"] = false;  // iters 0: no quantized-input chain
+    return k;
+  }
+  if (t.iters != 200) k["iters"] = t.iters;
+  if (t.nsamples != 128) k["nsamples"] = t.nsamples;
+  if (t.seqlen != 2048) k["seqlen"] = t.seqlen;
+  if (t.batch_size != 8) k["batch_size"] = t.batch_size;
+  if (t.gradient_accumulate_steps != 1) k["gradient_accumulate_steps"] = t.gradient_accumulate_steps;
+  const double lr = t.lr_for_bits(global_bits);
+  if (lr != 1.0 / t.iters) k["lr"] = lr;
+  if (t.minmax_lr_for_bits(global_bits) != 1.0 / t.iters) k["minmax_lr"] = t.minmax_lr_for_bits(global_bits);
+  if (!t.enable_minmax_tuning) k["enable_minmax_tuning"] = false;
+  if (!t.enable_quanted_input) k["enable_quanted_input"] = false;
+  if (t.low_gpu_mem_usage) k["low_gpu_mem_usage"] = true;
+  return k;
+}
+
+std::string tuning_text(const autoscheme::TuningSettings& t, const text::CalibrationReport* calib) {
+  std::string s;
+  switch (t.mode) {
+    case TuningMode::Rtn: return "Round to nearest (no calibration data).";
+    case TuningMode::OptRtn: s = "Optimized RTN (imatrix-weighted scale search for int sym < 8 bits)"; break;
+    case TuningMode::SignRound:
+      s = "SignRound, " + std::to_string(t.iters) + " iterations per block, batch " + std::to_string(t.batch_size) +
+          ", lr " + (t.lr ? std::to_string(*t.lr) : "1/iters") +
+          (t.enable_minmax_tuning ? ", min/max tuning" : "") +
+          (t.enable_quanted_input ? ", quantized-input chain" : "");
+      break;
+  }
+  s += "; calibration: " + std::to_string(calib ? calib->produced : 0) + " samples x " + std::to_string(t.seqlen) +
+       " tokens (seed " + std::to_string(t.seed) + ").";
+  return s;
+}
+
+struct EvalPlan {
+  std::string text;
+  int64_t seqlen = 2048;
+  std::optional<int64_t> windows;
+};
+
+// eval: datasets must be local text files (arecipe does not download datasets).
+std::vector<EvalPlan> eval_plans(const dsl::Recipe& r) {
+  std::vector<EvalPlan> out;
+  if (!r.eval) return out;
+  for (const auto& d : r.eval->datasets) {
+    if (!std::filesystem::is_regular_file(d.value))
+      fail(d.loc.str(), "eval dataset '" + d.value +
+                            "' is not a local text file; arecipe evaluates perplexity on local files "
+                            "(download the dataset's text once and give its path)");
+    EvalPlan p;
+    p.text = d.value;
+    if (r.eval->seqlen) p.seqlen = r.eval->seqlen->value;
+    if (r.eval->max_tokens) p.windows = std::max<int64_t>(1, r.eval->max_tokens->value / (p.seqlen - 1));
+    out.push_back(p);
+  }
+  return out;
+}
+
+// The export to evaluate: the fake-quant one when there is one (plain weights), else
+// the first format (packed checkpoints are dequantized on load).
+std::string eval_dir(const std::vector<std::string>& formats, const std::vector<std::string>& dirs) {
+  for (size_t i = 0; i < formats.size(); ++i)
+    if (formats[i] == "fake") return dirs[i];
+  return dirs.front();
+}
+
 void run(const RunArgs& a) {
+  init_runtime(a.threads);
+  const auto t0 = std::chrono::steady_clock::now();
   const autoscheme::Planned p = autoscheme::plan_recipe(a.request);
-  require_rtn(p.recipe);
+  const autoscheme::TuningSettings tuning = autoscheme::resolve_tuning(p.recipe);
   std::fputs(autoscheme::warnings_text(p.plan).c_str(), stderr);
+  for (const auto& w : tuning.warnings) spdlog::warn("{}", w);
+  const std::vector<EvalPlan> evals = eval_plans(p.recipe);
+  const autoscheme::Summary summary = autoscheme::summarize(p.plan);
 
   exporters::ModelExportRequest req;
   req.model_dir = p.model.dir;
@@ -66,30 +153,136 @@ void run(const RunArgs& a) {
   for (const auto& l : p.plan.layers)
     req.layers.push_back({l.layer.name, !l.keep && !l.scheme.is_unquantized(), to_layer_scheme(l.scheme),
                           l.layer.block >= 0});
-  // What auto-round's RTN run records beyond the scheme keys (after its filter).
-  req.extra_keys = {{"enable_quanted_input", false}, {"autoround_version", "0.16.1"}};
-  req.side_files["arecipe.lock.json"] = autoscheme::lock_json_text(p.recipe, p.plan, p.model);
+  req.extra_keys = tuning_keys(tuning, req.global.bits);
+  const std::string lock = autoscheme::lock_json_text(p.recipe, p.plan, p.model);
+  req.side_files["arecipe.lock.json"] = lock;
 
-  spdlog::info("quantizing {} with RTN into {}", p.model.dir, req.out_dir);
-  const exporters::ModelExportResult r = exporters::quantize_and_export(req);
-  for (const auto& name : r.kept_unpackable)
-    spdlog::warn("{}: kept in source precision (in/out features not multiples of 32, as upstream)", name);
-  if (a.json) {
-    print_json({{"outputs", r.out_dirs}, {"quantized_layers", r.quantized}, {"kept_unpackable", r.kept_unpackable}});
+  exporters::ModelCard card;
+  card.title = p.recipe.name.value;
+  card.description = p.recipe.description.value;
+  card.source_model = p.recipe.model ? p.recipe.model->value : p.model.dir;
+  card.scheme_summary = autoscheme::plan_summary(p.recipe, p.plan);
+  card.recipe_text = p.recipe.sources.front()->text;
+
+  exporters::ModelExportResult exported;
+  std::vector<tune::BlockReport> blocks;
+  const text::CalibrationReport* calib_report = nullptr;
+  tune::ExecutorResult executed;
+  if (tuning.mode == TuningMode::Rtn) {
+    spdlog::info("quantizing {} with RTN into {}", p.model.dir, req.out_dir);
+    card.tuning = tuning_text(tuning, nullptr);
+    req.side_files["README.md"] = exporters::model_card_markdown(card, false);
+    exported = exporters::quantize_and_export(req);
   } else {
-    for (const auto& d : r.out_dirs) std::printf("wrote %s (%zu layers quantized)\n", d.c_str(), r.quantized);
+    tune::ExecutorRequest x;
+    x.tuning = tuning;
+    x.calibration = p.recipe.calibration;
+    x.fingerprint = lock + "\n" + tuning_keys(tuning, req.global.bits).dump() + "\nseed " + std::to_string(tuning.seed) +
+                    "\nformats " + nlohmann::json(req.formats).dump();
+    x.work_dir = req.out_dir + ".arecipe-work";
+    x.resume = a.resume;
+    x.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
+    x.stop_requested = [] { return g_stop.load(); };
+    spdlog::info("quantizing {} with {} into {}", p.model.dir, autoscheme::to_string(tuning.mode), req.out_dir);
+    // The model card must exist before the sinks finish; the measured perplexity is
+    // added to it after evaluation.
+    card.tuning = tuning_text(tuning, nullptr);
+    req.side_files["README.md"] = exporters::model_card_markdown(card, false);
+    x.export_request = req;
+    std::signal(SIGINT, on_sigint);
+    executed = tune::run_blocks(x);
+    std::signal(SIGINT, SIG_DFL);
+    if (executed.interrupted) {
+      std::fprintf(stderr, "arecipe: interrupted after block %d; continue with: arecipe run %s --resume\n",
+                   executed.blocks.back().block, a.request.recipe.c_str());
+      std::exit(130);
+    }
+    exported = executed.exported;
+    blocks = executed.blocks;
+    calib_report = &executed.calibration;
   }
+  for (const auto& name : exported.kept_unpackable)
+    spdlog::warn("{}: kept in source precision (in/out features not multiples of 32, as upstream)", name);
+
+  // Evaluate, then complete each output's model card with what was measured.
+  card.tuning = tuning_text(tuning, calib_report);
+  for (const auto& b : blocks) card.blocks.push_back({b.block, b.rtn_loss, b.best_loss, b.best_iter});
+  for (const auto& e : evals) {
+    PerplexityOptions opt;
+    opt.seqlen = e.seqlen;
+    opt.max_windows = e.windows;
+    opt.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
+    spdlog::info("evaluating perplexity on {} (seqlen {})", e.text, e.seqlen);
+    const PerplexityResult fp = text_perplexity(p.model.dir, e.text, opt);
+    const PerplexityResult q = text_perplexity(eval_dir(req.formats, exported.out_dirs), e.text, opt);
+    card.perplexity.push_back({e.text, e.seqlen, q.windows, fp.ppl, q.ppl});
+  }
+  const bool plot = !card.blocks.empty();
+  for (size_t i = 0; i < exported.out_dirs.size(); ++i) {
+    card.format = req.formats[i];
+    write_file_atomic(exported.out_dirs[i] + "/README.md", exporters::model_card_markdown(card, plot));
+    if (plot) write_file_atomic(exported.out_dirs[i] + "/block_loss.svg", exporters::block_loss_svg(card.blocks));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["recipe"] = p.recipe.name.value;
+    j["model"] = p.model.dir;
+    j["tuning"] = autoscheme::to_string(tuning.mode);
+    j["avg_bits"] = summary.avg_bits;
+    j["avg_weight_bits"] = summary.avg_weight_bits;
+    nlohmann::ordered_json formats = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < req.formats.size(); ++i) formats[req.formats[i]] = exported.out_dirs[i];
+    j["formats"] = formats;
+    j["quantized_layers"] = exported.quantized;
+    j["kept_unpackable"] = exported.kept_unpackable;
+    if (!blocks.empty() || tuning.mode != TuningMode::Rtn) {
+      nlohmann::ordered_json bl = nlohmann::ordered_json::array();
+      for (const auto& b : blocks)
+        bl.push_back({{"block", b.block}, {"layers", b.layers}, {"rtn_loss", b.rtn_loss}, {"best_loss", b.best_loss},
+                      {"best_iter", b.best_iter}, {"seconds", b.seconds}});
+      j["blocks"] = bl;
+      j["resumed_blocks"] = executed.resumed_blocks;
+    }
+    if (!card.perplexity.empty()) {
+      const auto& first = card.perplexity.front();
+      j["ppl"] = {{"fp", first.fp}, {"quantized", first.quantized}};
+      nlohmann::ordered_json all = nlohmann::ordered_json::array();
+      for (const auto& e : card.perplexity)
+        all.push_back({{"text", e.dataset}, {"seqlen", e.seqlen}, {"windows", e.windows}, {"fp", e.fp},
+                       {"quantized", e.quantized}});
+      j["eval"] = all;
+    }
+    j["seconds"] = seconds;
+    print_json(j);
+    return;
+  }
+  std::printf("%-28s %s\n", "recipe", p.recipe.name.value.c_str());
+  std::printf("%-28s %s\n", "tuning", autoscheme::to_string(tuning.mode));
+  std::printf("%-28s %.4f (%.4f without scale/zero bits)\n", "average bits", summary.avg_bits, summary.avg_weight_bits);
+  std::printf("%-28s %zu\n", "quantized layers", exported.quantized);
+  for (const auto& b : blocks)
+    std::printf("block %-4d loss %.4e (RTN) -> %.4e (iter %d)\n", b.block, b.rtn_loss, b.best_loss, b.best_iter);
+  for (const auto& e : card.perplexity)
+    std::printf("perplexity %-17s FP %.4f -> %.4f (%+.2f%%)\n", e.dataset.c_str(), e.fp, e.quantized,
+                100.0 * (e.quantized / e.fp - 1.0));
+  for (size_t i = 0; i < exported.out_dirs.size(); ++i)
+    std::printf("wrote %-22s %s\n", req.formats[i].c_str(), exported.out_dirs[i].c_str());
+  std::printf("%-28s %.1f s\n", "time", seconds);
 }
 
 static CommandRegistrar reg("run", 30, [](CLI::App& root) {
   auto args = std::make_shared<RunArgs>();
-  auto* sub = root.add_subcommand("run", "Quantize a model as a recipe says (RTN) and export it");
+  auto* sub = root.add_subcommand("run", "Quantize a model as a recipe says and export it");
   add_log_flags(*sub);
   sub->add_option("recipe", args->request.recipe, "Recipe file or published recipe name")->required();
   sub->add_option("--model", args->request.model, "Model folder (default: the recipe's model:)");
   sub->add_option("--set", args->request.overrides, "Override a recipe value: path=value (repeatable)");
   sub->add_option("--output", args->output, "Output folder (default: the recipe's output:)");
-  sub->add_flag("--force", args->force, "Replace an existing output folder");
+  sub->add_flag("--force", args->force, "Replace an existing output folder (and an interrupted run's state)");
+  sub->add_flag("--resume", args->resume, "Continue an interrupted run from its last finished block");
+  sub->add_option("--threads", args->threads, "CPU threads (default: all cores)");
   sub->add_flag("--json", args->json, "Print the result as JSON");
   sub->add_flag("--allow-output-anywhere", args->request.allow_output_anywhere,
                 "Let output: be absolute or outside the working directory");

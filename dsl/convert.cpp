@@ -107,6 +107,8 @@ Tuning parse_tuning(const YNode& n) {
   t.loc = n.loc;
   if (const YNode* v = n.find("preset")) {
     t.preset = read_string(*v, "tuning preset");
+    // Upstream spells its recipe auto-round-opt-rtn; accept both spellings.
+    if (t.preset->value == "opt-rtn") t.preset->value = "opt_rtn";
     const std::vector<std::string> presets = {"default", "best", "light", "rtn", "opt_rtn"};
     bool ok = false;
     for (const auto& p : presets) ok = ok || p == t.preset->value;

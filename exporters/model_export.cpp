@@ -2,17 +2,13 @@
 
 #include <ATen/ATen.h>
 
-#include <memory>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "engine/io/tensor_store.h"
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
-#include "schemes/qdq/int_qdq.h"
-#include "schemes/qdq/mx_fp.h"
-#include "schemes/qdq/nv_fp.h"
+#include "exporters/layer_quantize.h"
 
 namespace arecipe::exporters {
 namespace {
@@ -39,46 +35,35 @@ at::ScalarType native_type(DType t) {
   }
 }
 
-QuantizedLayer quantize_layer(const LayerDecision& d, const at::Tensor& w) {
-  QuantizedLayer q{d.name, d.scheme, {}, {}, {}, {}, d.in_block};
-  const LayerScheme& s = d.scheme;
-  if (s.data_type == "int") {
-    qdq::IntQdq r = qdq::qdq_int(w, {s.bits, s.group_size, s.sym});
-    q.fake_quant = r.qdq;
-    q.scale = r.scale;
-    if (!s.sym) q.zp = r.zp_float;
-  } else if (s.data_type == "mx_fp") {
-    qdq::MxQdq r = qdq::qdq_mx(w, qdq::mx_format("mx_fp" + std::to_string(s.bits)), s.group_size);
-    q.fake_quant = r.qdq;
-    q.scale = r.shared_exp;
-  } else if (s.data_type == "nv_fp") {
-    qdq::NvFp4Qdq r = qdq::qdq_nvfp4(w, s.group_size);
-    q.fake_quant = r.qdq;
-    q.scale = r.block_scale;
-  } else {
-    throw Error("layer " + d.name + ": RTN for data type '" + s.data_type + "' is not implemented");
-  }
-  return q;
-}
-
 std::string format_subdir(std::string f) {
   for (char& c : f)
     if (c == ':' || c == '_') c = '-';
   return f;
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
+
+at::Tensor load_native(const TensorStore& store, const std::string& name) {
+  const TensorView view = store.view(name);
+  return to_tensor(view, native_type(view.info->dtype));
+}
+
+at::Tensor load_native_float(const TensorStore& store, const std::string& name) {
+  const TensorView view = store.view(name);
+  return to_tensor(view, native_float_type(view.info->dtype));
+}
 
 bool upstream_quantizes_shape(const LayerScheme& s, int64_t out_features, int64_t in_features) {
   if (s.data_type == "int") return out_features % 32 == 0 && in_features % 32 == 0;
   return s.group_size <= 0 || in_features % s.group_size == 0;
 }
 
-ModelExportResult quantize_and_export(const ModelExportRequest& req) {
+ExportSession::ExportSession(const ModelExportRequest& req, const TensorStore& store) {
   if (req.formats.empty()) throw Error("export: no export format given");
-  TensorStore store = TensorStore::open_dir(req.model_dir);
-  ModelExportResult result;
-
   ExportOptions base;
   base.force = req.force;
   base.source_dir = req.model_dir;
@@ -87,7 +72,6 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
   base.block_prefix = req.block_prefix;
   base.extra_keys = req.extra_keys;
 
-  std::unordered_map<std::string, const LayerDecision*> to_quantize;  // by weight name
   for (const LayerDecision& d : req.layers) {
     const TensorInfo* w = store.find(d.name + ".weight");
     if (!d.quantize) {
@@ -98,54 +82,77 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
     }
     if (w == nullptr || w->shape.size() != 2) throw Error(req.model_dir + ": no 2-D weight for layer " + d.name);
     if (!upstream_quantizes_shape(d.scheme, w->shape[0], w->shape[1])) {
-      result.kept_unpackable.push_back(d.name);
+      result_.kept_unpackable.push_back(d.name);
       base.fp_layers.push_back(d.name);
       continue;
     }
     if (d.scheme.bits != req.global.bits) base.mixed_bits = true;
-    to_quantize[d.name + ".weight"] = &d;
+    by_weight_[d.name + ".weight"] = &d;
+    quantized_names_.push_back(d.name);
   }
 
-  std::vector<std::unique_ptr<Sink>> sinks;
+  if (req.formats.size() > 1) staging_ = std::make_unique<OutputDir>(req.out_dir, req.force);
   for (const std::string& f : req.formats) {
     ExportOptions o = base;
-    o.out_dir = req.formats.size() == 1 ? req.out_dir : req.out_dir + "/" + format_subdir(f);
+    o.out_dir = staging_ ? staging_->path() + "/" + format_subdir(f) : req.out_dir;
     try {
-      sinks.push_back(make_sink(f));
-      sinks.back()->begin(o);
+      sinks_.push_back(make_sink(f));
+      sinks_.back()->begin(o);
     } catch (const std::invalid_argument& e) {
       // An unknown or not yet implemented format, or a plan the format cannot hold:
       // the user's input, not an internal error.
       throw Error(o.out_dir + ": " + e.what());
     }
-    result.out_dirs.push_back(o.out_dir);
+    result_.out_dirs.push_back(req.formats.size() == 1 ? req.out_dir : req.out_dir + "/" + format_subdir(f));
   }
+}
 
+ExportSession::~ExportSession() = default;
+
+const LayerDecision* ExportSession::quantized(const std::string& weight_name) const {
+  auto it = by_weight_.find(weight_name);
+  return it == by_weight_.end() ? nullptr : it->second;
+}
+
+bool ExportSession::part_of_quantized_layer(const std::string& name) const {
+  if (by_weight_.count(name)) return true;
+  // A quantized layer's bias travels with the layer.
+  return ends_with(name, ".bias") && by_weight_.count(name.substr(0, name.size() - 5) + ".weight");
+}
+
+void ExportSession::add_tensor(const std::string& name, const at::Tensor& t) {
+  for (auto& s : sinks_) s->add_tensor(name, t);
+}
+
+void ExportSession::add_quantized(const QuantizedLayer& layer) {
+  for (auto& s : sinks_) s->add_quantized(layer);
+  ++result_.quantized;
+}
+
+ModelExportResult ExportSession::finish(const std::map<std::string, std::string>& side_files) {
+  for (auto& s : sinks_)
+    for (const auto& [file, contents] : side_files) s->add_file(file, contents);
+  // Every format is complete on disk (under temp names) before any is renamed.
+  for (auto& s : sinks_) s->finish();
+  if (staging_) staging_->commit();
+  return result_;
+}
+
+ModelExportResult quantize_and_export(const ModelExportRequest& req) {
+  if (req.formats.empty()) throw Error("export: no export format given");
+  TensorStore store = TensorStore::open_dir(req.model_dir);
+  ExportSession session(req, store);
   for (const std::string& name : store.names()) {
-    const TensorView view = store.view(name);
-    auto it = to_quantize.find(name);
-    if (it == to_quantize.end()) {
-      // A quantized layer's bias travels with the layer.
-      const size_t dot = name.rfind('.');
-      if (dot != std::string::npos && name.compare(dot, std::string::npos, ".bias") == 0 &&
-          to_quantize.count(name.substr(0, dot) + ".weight"))
-        continue;
-      at::Tensor t = to_tensor(view, native_type(view.info->dtype));
-      for (auto& s : sinks) s->add_tensor(name, t);
+    const LayerDecision* d = session.quantized(name);
+    if (d == nullptr) {
+      if (!session.part_of_quantized_layer(name)) session.add_tensor(name, load_native(store, name));
       continue;
     }
-    const LayerDecision& d = *it->second;
-    at::Tensor w = to_tensor(view, native_float_type(view.info->dtype));
-    QuantizedLayer q = quantize_layer(d, w);
-    if (const TensorInfo* b = store.find(d.name + ".bias")) q.bias = to_tensor(store.view(d.name + ".bias"), native_float_type(b->dtype));
-    for (auto& s : sinks) s->add_quantized(q);
-    ++result.quantized;
+    QuantizedLayer q = rtn_quantize_layer(d->name, d->scheme, load_native_float(store, name), d->in_block);
+    if (store.find(d->name + ".bias")) q.bias = load_native_float(store, d->name + ".bias");
+    session.add_quantized(q);
   }
-  for (auto& s : sinks)
-    for (const auto& [file, contents] : req.side_files) s->add_file(file, contents);
-  // Every format is complete on disk (under temp names) before any is renamed.
-  for (auto& s : sinks) s->finish();
-  return result;
+  return session.finish(req.side_files);
 }
 
 }  // namespace arecipe::exporters

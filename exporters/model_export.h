@@ -1,14 +1,24 @@
-// Quantize a model's linears with RTN and write it in one or more export formats in a
-// single streaming pass over the checkpoint: each tensor is read from the mapped
-// safetensors, quantized if the plan says so, handed to every format's Sink, and
-// dropped. Nothing here knows recipes: callers turn their plan into LayerDecisions.
+// Writing a quantized model in one or more export formats. Two callers:
+//  * quantize_and_export: the model-free RTN path (upstream's "model-free mode"): one
+//    streaming pass over the checkpoint, each tensor read from the mapped safetensors,
+//    quantized if the plan says so, handed to every format's Sink, and dropped;
+//  * the block-streaming tuner (engine/tune), which feeds an ExportSession itself as
+//    each block finishes.
+// Nothing here knows recipes: callers turn their plan into LayerDecisions.
 #pragma once
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "exporters/output_dir.h"
 #include "exporters/sink.h"
+
+namespace arecipe {
+class TensorStore;
+}
 
 namespace arecipe::exporters {
 
@@ -39,6 +49,42 @@ struct ModelExportResult {
   // multiple of the group.
   std::vector<std::string> kept_unpackable;
 };
+
+// One export in progress: a Sink per format (each writing under a temp name) and the
+// plan's layers resolved against the checkpoint.
+class ExportSession {
+ public:
+  // Throws Error naming the output dir for a format that cannot hold the plan, or the
+  // model dir for a planned layer the checkpoint lacks.
+  ExportSession(const ModelExportRequest& request, const TensorStore& store);
+  ~ExportSession();
+
+  // The decision for a weight tensor ("X.weight") that will be quantized, else null.
+  const LayerDecision* quantized(const std::string& weight_name) const;
+  // True for tensors that travel inside a quantized layer (its weight and bias).
+  bool part_of_quantized_layer(const std::string& tensor_name) const;
+  // The names of every layer actually quantized, in plan order.
+  const std::vector<std::string>& layer_names() const { return quantized_names_; }
+
+  void add_tensor(const std::string& name, const at::Tensor& t);
+  void add_quantized(const QuantizedLayer& layer);
+  // Side files, then every format completed on disk before any is renamed into place.
+  ModelExportResult finish(const std::map<std::string, std::string>& side_files);
+
+ private:
+  // Several formats are staged together under one temp dir (out_dir/<format> inside)
+  // that is renamed into place when all are complete.
+  std::unique_ptr<OutputDir> staging_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  std::unordered_map<std::string, const LayerDecision*> by_weight_;
+  std::vector<std::string> quantized_names_;
+  ModelExportResult result_;
+};
+
+// A checkpoint tensor in its own dtype (floats stay bf16/fp16/fp32).
+at::Tensor load_native(const TensorStore& store, const std::string& name);
+// Float tensors in their own float dtype (the dtype upstream quantizes in).
+at::Tensor load_native_float(const TensorStore& store, const std::string& name);
 
 // Throws Error naming the file or layer at fault; nothing appears under an output
 // name unless every format completed.

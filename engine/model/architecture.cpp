@@ -17,6 +17,12 @@ at::Tensor BlockWeights::optional(const std::string& name) const {
   return it == tensors_.end() ? at::Tensor() : it->second;
 }
 
+at::Tensor Architecture::project(const BlockWeights& w, const ForwardContext& ctx, const std::string& module,
+                                 const at::Tensor& x) const {
+  if (ctx.observe_linear_input) ctx.observe_linear_input(module, x);
+  return linear(x, w.get(module + ".weight"), w.optional(module + ".bias"));
+}
+
 std::unique_ptr<Architecture> make_architecture(const ModelConfig& config) {
   const std::string& a = config.architecture;
   if (a == "LlamaForCausalLM" || a == "MistralForCausalLM" || a == "Qwen2ForCausalLM" ||

@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,10 +30,15 @@ class BlockWeights {
   std::unordered_map<std::string, at::Tensor> tensors_;
 };
 
+// Sees the input of every linear a block forward runs (module name, input): how
+// calibration collects importance matrices without a second copy of each adapter.
+using LinearInputObserver = std::function<void(const std::string& module, const at::Tensor& input)>;
+
 // Per-sequence-length state shared by all blocks of one forward pass.
 struct ForwardContext {
   RopeTables rope;
   at::Tensor mask;  // additive [T, T]
+  LinearInputObserver observe_linear_input;  // empty: no observation
 };
 
 class Architecture {
@@ -55,6 +61,10 @@ class Architecture {
   virtual at::Tensor final_norm(const at::Tensor& hidden, const at::Tensor& weight) const = 0;
 
  protected:
+  // `module`.weight (and .bias when present) applied to x; reports x to the observer.
+  at::Tensor project(const BlockWeights& w, const ForwardContext& ctx, const std::string& module,
+                     const at::Tensor& x) const;
+
   ModelConfig config_;
 };
 

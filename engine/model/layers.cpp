@@ -79,10 +79,5 @@ at::Tensor grouped_attention(const at::Tensor& q, const at::Tensor& k, const at:
   return at::matmul(probs, vv);
 }
 
-at::Tensor swiglu_mlp(const at::Tensor& x, const at::Tensor& w_gate, const at::Tensor& b_gate,
-                      const at::Tensor& w_up, const at::Tensor& b_up, const at::Tensor& w_down,
-                      const at::Tensor& b_down) {
-  return linear(at::silu(linear(x, w_gate, b_gate)) * linear(x, w_up, b_up), w_down, b_down);
-}
 
 }  // namespace arecipe

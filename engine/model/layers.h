@@ -36,9 +36,5 @@ at::Tensor causal_mask(int64_t seq_len, std::optional<int64_t> sliding_window);
 at::Tensor grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const at::Tensor& mask);
 
-// down(silu(gate(x)) * up(x)), biases optional (undefined tensors).
-at::Tensor swiglu_mlp(const at::Tensor& x, const at::Tensor& w_gate, const at::Tensor& b_gate,
-                      const at::Tensor& w_up, const at::Tensor& b_up, const at::Tensor& w_down,
-                      const at::Tensor& b_down);
 
 }  // namespace arecipe

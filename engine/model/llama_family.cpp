@@ -54,9 +54,9 @@ class LlamaFamily final : public Architecture {
     at::Tensor h = hidden + attention(p + "self_attn.", w, x, ctx);
     x = rms_norm(h, w.get(p + "post_attention_layernorm.weight"), eps);
     const std::string m = p + "mlp.";
-    return h + swiglu_mlp(x, w.get(m + "gate_proj.weight"), w.optional(m + "gate_proj.bias"),
-                          w.get(m + "up_proj.weight"), w.optional(m + "up_proj.bias"),
-                          w.get(m + "down_proj.weight"), w.optional(m + "down_proj.bias"));
+    // HF: down_proj(act_fn(gate_proj(x)) * up_proj(x))
+    at::Tensor g = at::silu(project(w, ctx, m + "gate_proj", x)) * project(w, ctx, m + "up_proj", x);
+    return h + project(w, ctx, m + "down_proj", g);
   }
 
   std::string embed_name() const override { return "model.embed_tokens.weight"; }
@@ -79,9 +79,9 @@ class LlamaFamily final : public Architecture {
   at::Tensor attention(const std::string& a, const BlockWeights& w, const at::Tensor& x,
                        const ForwardContext& ctx) const {
     const int64_t hq = config_.num_attention_heads, hkv = config_.num_key_value_heads;
-    at::Tensor q = linear(x, w.get(a + "q_proj.weight"), w.optional(a + "q_proj.bias"));
-    at::Tensor k = linear(x, w.get(a + "k_proj.weight"), w.optional(a + "k_proj.bias"));
-    at::Tensor v = linear(x, w.get(a + "v_proj.weight"), w.optional(a + "v_proj.bias"));
+    at::Tensor q = project(w, ctx, a + "q_proj", x);
+    at::Tensor k = project(w, ctx, a + "k_proj", x);
+    at::Tensor v = project(w, ctx, a + "v_proj", x);
     q = q.view({x.size(0), x.size(1), hq, config_.head_dim});
     k = k.view({x.size(0), x.size(1), hkv, config_.head_dim});
     if (qk_norm_) {  // Qwen3 normalises each head before the rotation
@@ -92,7 +92,7 @@ class LlamaFamily final : public Architecture {
     k = apply_rope(k.transpose(1, 2), ctx.rope);
     at::Tensor o = grouped_attention(q, k, split_heads(v, hkv), ctx.mask);
     o = o.transpose(1, 2).reshape({x.size(0), x.size(1), hq * config_.head_dim});
-    return linear(o, w.get(a + "o_proj.weight"), w.optional(a + "o_proj.bias"));
+    return project(w, ctx, a + "o_proj", o);
   }
 
   bool qk_norm_ = false, qkv_bias_ = false, o_bias_ = false, mlp_bias_ = false;

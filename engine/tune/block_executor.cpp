@@ -1,0 +1,250 @@
+#include "engine/tune/block_executor.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <csignal>
+#include <set>
+
+#include "dsl/sha256.h"
+#include "engine/model/model.h"
+#include "engine/text/tokenizer.h"
+#include "engine/tune/calibration_inputs.h"
+#include "engine/tune/imatrix.h"
+#include "engine/tune/signround.h"
+#include "engine/util/error.h"
+#include "engine/util/progress.h"
+#include "engine/util/torch_compat.h"
+#include "exporters/layer_quantize.h"
+#include "schemes/qdq/opt_rtn_int.h"
+
+namespace arecipe::tune {
+namespace {
+
+using autoscheme::TuningMode;
+using Clock = std::chrono::steady_clock;
+
+// The block over all samples, `batch` at a time, without autograd.
+at::Tensor forward_all(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& x,
+                       const ForwardContext& ctx, int64_t batch) {
+  NoGradGuard no_grad;
+  std::vector<at::Tensor> outs;
+  for (int64_t s = 0; s < x.size(0); s += batch)
+    outs.push_back(arch.block_forward(b, w, x.slice(0, s, std::min(s + batch, x.size(0))), ctx));
+  return at::cat(outs, 0);
+}
+
+void check_finite(const at::Tensor& t, const std::string& what) {
+  if (!at::isfinite(t).all().item<bool>()) throw Error(what + " contains NaN or Inf");
+}
+
+std::string ids_digest(const at::Tensor& ids) {
+  const at::Tensor c = ids.contiguous();
+  dsl::Sha256 h;
+  h.update(c.data_ptr(), static_cast<size_t>(c.numel()) * sizeof(int64_t));
+  return h.hex_digest();
+}
+
+struct BlockLayer {
+  const exporters::LayerDecision* decision;
+  std::string module;
+};
+
+// Opt-RTN (spec 3.1/3.2): the imatrix-weighted scale search for int sym below 8 bits;
+// everything else (asym, 8 bits, MX/NV) is plain RTN, as upstream routes it.
+exporters::QuantizedLayer opt_rtn_layer(const exporters::LayerDecision& d, const at::Tensor& w,
+                                        const at::Tensor& imatrix) {
+  const exporters::LayerScheme& s = d.scheme;
+  if (s.data_type != "int" || !s.sym || s.bits >= 8) return exporters::rtn_quantize_layer(d.name, s, w, d.in_block);
+  qdq::IntQdq r = qdq::qdq_int_opt_rtn(w, {s.bits, s.group_size, s.sym}, imatrix);
+  return {d.name, s, r.qdq, r.scale, {}, {}, d.in_block};
+}
+
+// Test hooks for the interruption tests (tests/tune/run_tuned.sh): right after block
+// N's checkpoint is on disk, die like kill -9, or get a Ctrl-C.
+void test_interruptions_after(int block) {
+  auto at_block = [block](const char* var) {
+    const char* env = std::getenv(var);
+    return env && *env && std::atoi(env) == block;
+  };
+  if (at_block("ARECIPE_TEST_KILL_AFTER_BLOCK")) std::raise(SIGKILL);
+  if (at_block("ARECIPE_TEST_SIGINT_AFTER_BLOCK")) std::raise(SIGINT);
+}
+
+}  // namespace
+
+ExecutorResult run_blocks(const ExecutorRequest& req) {
+  const autoscheme::TuningSettings& ts = req.tuning;
+  if (ts.mode == TuningMode::Rtn) throw Error("run_blocks: RTN needs no calibration; use quantize_and_export");
+  const exporters::ModelExportRequest& er = req.export_request;
+  Model model = Model::open(er.model_dir);
+  const Architecture& arch = model.arch();
+  const TensorStore& store = model.store();
+
+  // Calibration: ids → embeddings, the start of both chains.
+  ExecutorResult result;
+  const Tokenizer tok = Tokenizer::from_model_dir(er.model_dir);
+  CalibrationInputs calib = load_calibration(req.calibration, tok, ts.nsamples, ts.seqlen, ts.seed);
+  result.calibration = calib.report;
+  const int64_t nsamples = calib.ids.size(0);
+  if (ts.mode == TuningMode::SignRound && nsamples < std::min(ts.batch_size, ts.nsamples))
+    spdlog::warn("calibration gave {} samples, fewer than batch_size {}; tuning uses batches of {}", nsamples,
+                 ts.batch_size, nsamples);
+  spdlog::info("calibration: {} samples of {} tokens", nsamples, ts.seqlen);
+
+  RunState state(req.work_dir, dsl::sha256_hex(req.fingerprint + "\ncalibration " + ids_digest(calib.ids)));
+  int done = 0;
+  if (req.resume) {
+    done = state.load();
+    if (done > model.num_blocks()) throw Error(req.work_dir + ": resume state has more blocks than the model");
+    result.resumed_blocks = done;
+    if (done > 0) spdlog::info("resuming after block {} of {}", done - 1, model.num_blocks());
+  } else {
+    state.start(er.force);
+  }
+
+  exporters::ExportSession session(er, store);
+  // Tensors outside the blocks (embeddings, final norm, lm_head...) go first. A
+  // quantized layer outside the blocks (lm_head) is RTN: arecipe does not tune it.
+  std::set<std::string> in_blocks;
+  for (int b = 0; b < model.num_blocks(); ++b)
+    for (const auto& n : arch.block_tensor_names(b)) in_blocks.insert(n);
+  for (const std::string& name : store.names()) {
+    if (in_blocks.count(name)) continue;
+    if (const exporters::LayerDecision* d = session.quantized(name)) {
+      exporters::QuantizedLayer q = exporters::rtn_quantize_layer(d->name, d->scheme, exporters::load_native_float(store, name), d->in_block);
+      if (store.find(d->name + ".bias")) q.bias = exporters::load_native_float(store, d->name + ".bias");
+      session.add_quantized(q);
+    } else if (!session.part_of_quantized_layer(name)) {
+      session.add_tensor(name, exporters::load_native(store, name));
+    }
+  }
+
+  at::Tensor x_fp;
+  {
+    NoGradGuard no_grad;
+    x_fp = model.embed(calib.ids);
+  }
+  check_finite(x_fp, "the embeddings of the calibration samples");
+  at::Tensor x_q = x_fp;  // the quantized chain; block 0 sees FP inputs
+  const ForwardContext ctx = arch.make_context(ts.seqlen);
+  const bool quanted_input = ts.mode == TuningMode::SignRound && ts.enable_quanted_input;
+
+  for (int b = 0; b < model.num_blocks(); ++b) {
+    const auto t0 = Clock::now();
+    std::vector<BlockLayer> layers;
+    for (const auto& l : model.inventory().layers)
+      if (l.block == b)
+        if (const exporters::LayerDecision* d = session.quantized(l.name + ".weight")) layers.push_back({d, l.name});
+    for (const auto& name : arch.block_tensor_names(b))
+      if (!session.part_of_quantized_layer(name)) session.add_tensor(name, exporters::load_native(store, name));
+    const BlockWeights fp = model.load_block(b);
+    auto bias_of = [&](const std::string& module) {
+      return store.find(module + ".bias") ? exporters::load_native_float(store, module + ".bias") : at::Tensor();
+    };
+
+    std::vector<exporters::QuantizedLayer> quantized;
+    BlockReport report;
+    report.block = b;
+    report.layers = static_cast<int>(layers.size());
+    at::Tensor ref;
+    if (b < done) {
+      // Replay a block finished before the interruption: its saved results, and the
+      // activations recomputed exactly as the first run computed them.
+      std::vector<std::string> names;
+      for (const auto& l : layers) names.push_back(l.module);
+      quantized = state.load_block(b, names);
+      for (size_t i = 0; i < layers.size(); ++i) {
+        quantized[i].scheme = layers[i].decision->scheme;
+        quantized[i].in_block = true;
+        quantized[i].bias = bias_of(layers[i].module);
+      }
+      report = state.reports()[b];
+      ref = forward_all(arch, b, fp, x_fp, ctx, req.forward_batch);
+    } else if (ts.mode == TuningMode::OptRtn) {
+      ImatrixCollector imatrix;
+      ForwardContext observed = ctx;
+      observed.observe_linear_input = imatrix.observer();
+      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
+      for (const auto& l : layers) {
+        exporters::QuantizedLayer q = opt_rtn_layer(*l.decision, exporters::load_native_float(store, l.module + ".weight"),
+                                                    imatrix.get(l.module));
+        q.bias = bias_of(l.module);
+        quantized.push_back(std::move(q));
+      }
+    } else {
+      ref = forward_all(arch, b, fp, x_fp, ctx, req.forward_batch);
+      check_finite(ref, "block " + std::to_string(b) + "'s full-precision outputs");
+      std::vector<TunableLayer> tunables;
+      for (const auto& l : layers) {
+        const exporters::LayerScheme& s = l.decision->scheme;
+        const at::Tensor& w = fp.get(l.module + ".weight");
+        check_finite(w, "weight of " + l.module);
+        tunables.push_back(TunableLayer::create(l.module, s, w, fp.optional(l.module + ".bias"), ts.enable_minmax_tuning,
+                                                ts.lr_for_bits(s.bits), ts.minmax_lr_for_bits(s.bits)));
+      }
+      Progress bar("block " + std::to_string(b + 1) + "/" + std::to_string(model.num_blocks()), ts.iters,
+                   req.show_progress);
+      BlockTuneJob job;
+      job.arch = &arch;
+      job.block = b;
+      job.weights = &fp;
+      job.layers = &tunables;
+      job.ctx = &ctx;
+      job.inputs = quanted_input ? x_q : x_fp;
+      job.targets = ref;
+      job.loss_mask = calib.loss_mask;
+      job.settings = &ts;
+      job.seed = ts.seed + static_cast<uint64_t>(b);
+      char note[64];
+      job.on_iter = [&](int, double loss) {
+        std::snprintf(note, sizeof note, "loss %.3e", loss);
+        bar.advance(1, note);
+      };
+      const BlockTuneStats st = signround_block(job);
+      bar.finish();
+      report.rtn_loss = st.rtn_loss;
+      report.best_loss = st.best_loss;
+      report.best_iter = st.best_iter;
+      for (TunableLayer& t : tunables) {
+        exporters::QuantizedLayer q = t.finalize(true);
+        q.bias = bias_of(t.name);
+        quantized.push_back(std::move(q));
+      }
+    }
+
+    if (quanted_input) {
+      BlockWeights qw = fp;
+      for (const auto& q : quantized) qw.set(q.name + ".weight", q.fake_quant.to(at::kFloat));
+      x_q = forward_all(arch, b, qw, x_q, ctx, req.forward_batch);
+    }
+    x_fp = ref;
+    for (const auto& q : quantized) session.add_quantized(q);
+
+    if (b >= done) {
+      report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      state.save_block(report, quantized);
+      if (ts.mode == TuningMode::SignRound)
+        spdlog::info("block {}/{}: {} layers, loss {:.3e} (RTN) -> {:.3e} (iter {}), {:.1f} s", b + 1,
+                     model.num_blocks(), report.layers, report.rtn_loss, report.best_loss, report.best_iter,
+                     report.seconds);
+      else
+        spdlog::info("block {}/{}: {} layers, opt-RTN, {:.1f} s", b + 1, model.num_blocks(), report.layers,
+                     report.seconds);
+      test_interruptions_after(b);
+    }
+    result.blocks.push_back(report);
+    if (req.stop_requested && req.stop_requested() && b + 1 < model.num_blocks()) {
+      result.interrupted = true;
+      return result;  // the sinks' temp dirs are removed; the work dir stays for --resume
+    }
+  }
+  result.exported = session.finish(er.side_files);
+  state.remove();
+  return result;
+}
+
+}  // namespace arecipe::tune

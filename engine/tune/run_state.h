@@ -1,0 +1,53 @@
+// Resume support for a tuning run: after each block, the block's results (the tuned
+// fake-quant weights, scales and zero points of its layers) go to
+// <work_dir>/block-NNNN.safetensors and state.json records how many blocks are done,
+// both written atomically. A resumed run replays the saved blocks into fresh sinks and
+// recomputes the calibration activations through them (one forward per block, no
+// tuning), so its output is byte-identical to an uninterrupted run.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "exporters/sink.h"
+
+namespace arecipe::tune {
+
+struct BlockReport {
+  int block = 0;
+  int layers = 0;
+  double rtn_loss = 0, best_loss = 0;
+  int best_iter = 0;
+  double seconds = 0;
+};
+nlohmann::json to_json(const BlockReport& r);
+BlockReport block_report_from_json(const nlohmann::json& j);
+
+class RunState {
+ public:
+  // `fingerprint` identifies everything that determines the output (recipe plan,
+  // tuning settings, calibration ids, model); a state with another one is refused.
+  RunState(std::string work_dir, std::string fingerprint);
+
+  // Loads state.json when resuming; throws Error when it belongs to another run.
+  // Returns the number of completed blocks (0 when there is no state).
+  int load();
+  // Starts fresh: throws Error if a previous run's state exists and `discard` is false.
+  void start(bool discard);
+
+  void save_block(const BlockReport& report, const std::vector<exporters::QuantizedLayer>& layers);
+  // The saved layers of a completed block (bias and scheme are filled by the caller).
+  std::vector<exporters::QuantizedLayer> load_block(int block, const std::vector<std::string>& names) const;
+  const std::vector<BlockReport>& reports() const { return reports_; }
+  void remove();  // after the export is complete
+
+ private:
+  std::string block_path(int block) const;
+  void write_state() const;
+  std::string dir_, fingerprint_;
+  std::vector<BlockReport> reports_;
+};
+
+}  // namespace arecipe::tune

@@ -1,0 +1,40 @@
+// One linear layer under SignRound: its original weight, the trainable tensors of
+// spec 1.3 (rounding offsets V, clip factors α on the group min and β on the group
+// max), the best values seen so far, and the sign-SGD step.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+#include "exporters/sink.h"
+#include "schemes/qdq/int_qdq.h"
+
+namespace arecipe::tune {
+
+struct TunableLayer {
+  std::string name;  // module name, "model.layers.0.self_attn.q_proj"
+  exporters::LayerScheme scheme;
+  qdq::IntSpec spec;
+  at::Tensor weight;  // original weight [N, K], fp32
+  at::Tensor bias;    // undefined when none
+  // v / min_scale / max_scale are leaves with requires_grad; min/max_scale undefined
+  // when minmax tuning is off. weight_min/max are the original group extremes.
+  qdq::IntTuning params;
+  qdq::IntTuning best;  // copies of the params at the best iteration
+  double lr = 0, minmax_lr = 0;
+
+  // Throws Error for data types the tuner does not handle yet (int only for now).
+  static TunableLayer create(const std::string& name, const exporters::LayerScheme& scheme, const at::Tensor& weight,
+                             const at::Tensor& bias, bool minmax_tuning, double lr, double minmax_lr);
+
+  // The fake-quantized weight with the current params, differentiable w.r.t. them.
+  // Clamps α/β to [0, 1] in place first, as upstream does before every use.
+  at::Tensor fake_quant();
+  // p -= lr * factor * sign(grad) for every param, then zeroes the gradients.
+  void sign_step(double lr_factor);
+  void remember_best();
+  // The export view with the best params: fake-quant weight, scale, zero point.
+  exporters::QuantizedLayer finalize(bool in_block) const;
+};
+
+}  // namespace arecipe::tune

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# arecipe run with calibration data on the example model: SignRound and opt-RTN end
+# to end (JSON report, perplexity, model card), byte-identical reruns, resume after
+# kill -9 and after Ctrl-C at a random block, and a full disk (RLIMIT_FSIZE) that
+# must leave nothing that looks like a finished export.
+source "$(dirname "$0")/../e2e/lib.sh"
+unset ARECIPE_TEST_KILL_AFTER_BLOCK ARECIPE_TEST_SIGINT_AFTER_BLOCK
+WORK=out/test-run-tuned-$$
+mkdir -p "$WORK"
+trap 'rm -rf "$TMP" "$WORK"' EXIT
+
+recipe() {  # recipe FILE BITS TUNING-FLOW-MAPPING
+  cat > "$1" <<YAML
+arecipe: 1
+name: tuned-test
+description: run_tuned.sh
+model: examples/tiny-qwen3/model
+scheme: {preset: W$2A16, group_size: 32}
+tuning: $3
+calibration:
+  - {file: "examples/tiny-qwen3/calibration.txt:concat=true"}
+eval: {datasets: [examples/tiny-qwen3/heldout.txt], seqlen: 64, max_tokens: 630}
+export: [auto_round, fake]
+output: $WORK/out
+YAML
+}
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
+
+recipe "$TMP/sr.yaml" 2 "{iters: 6, nsamples: 8, seqlen: 64, batch_size: 4}"
+
+# 1. Uninterrupted SignRound run: the reference output.
+if "$ARECIPE" run "$TMP/sr.yaml" --json -q > "$TMP/a.json"; then pass "signround run"; else bad "signround run"; fi
+mv "$WORK/out" "$WORK/ref"
+[[ $(json "$TMP/a.json" "len(d['blocks'])") == 4 ]] && pass "4 blocks reported" || bad "blocks: $(cat "$TMP/a.json")"
+[[ $(json "$TMP/a.json" "all(b['best_loss'] <= b['rtn_loss'] for b in d['blocks'])") == True ]] \
+  && pass "best loss <= RTN loss in every block" || bad "losses: $(cat "$TMP/a.json")"
+[[ $(json "$TMP/a.json" "d['ppl']['fp'] > 1 and d['ppl']['quantized'] > d['ppl']['fp']") == True ]] \
+  && pass "ppl fp/quantized reported" || bad "ppl: $(cat "$TMP/a.json")"
+[[ $(json "$TMP/a.json" "abs(d['avg_weight_bits'] - 2) < 1e-9 and sorted(d['formats']) == ['auto_round', 'fake']") == True ]] \
+  && pass "avg_bits and formats" || bad "avg_bits/formats: $(cat "$TMP/a.json")"
+for f in README.md block_loss.svg arecipe.lock.json config.json; do
+  [[ -s $WORK/ref/auto-round/$f ]] && pass "auto_round has $f" || bad "auto_round lacks $f"
+done
+grep -q "| 3 |" "$WORK/ref/auto-round/README.md" && grep -q "Perplexity (measured after export)" "$WORK/ref/auto-round/README.md" \
+  && pass "model card has losses and perplexity" || bad "model card: $(cat "$WORK/ref/auto-round/README.md")"
+[[ ! -e $WORK/out.arecipe-work ]] && pass "resume state removed after success" || bad "work dir left behind"
+
+# 2. Determinism: a second run writes byte-identical files.
+"$ARECIPE" run "$TMP/sr.yaml" -q > /dev/null 2>&1
+if diff -r "$WORK/ref" "$WORK/out" > "$TMP/diff" 2>&1; then pass "rerun is byte-identical"; else bad "rerun differs: $(head -5 "$TMP/diff")"; fi
+rm -rf "$WORK/out"
+
+# 3. kill -9 after a random block, then --resume: identical output.
+k=$((RANDOM % 3))
+ARECIPE_TEST_KILL_AFTER_BLOCK=$k "$ARECIPE" run "$TMP/sr.yaml" -q > /dev/null 2>&1; rc=$?
+[[ $rc -eq 137 ]] && pass "killed after block $k (rc $rc)" || bad "kill after block $k: rc $rc"
+[[ ! -e $WORK/out && -e $WORK/out.arecipe-work/state.json ]] && pass "no finished-looking output after kill" \
+  || bad "after kill: $(ls "$WORK")"
+expect_error "a second run without --resume is refused" "interrupted run" "--resume" -- "$ARECIPE" run "$TMP/sr.yaml" -q
+if "$ARECIPE" run "$TMP/sr.yaml" --resume --json -q > "$TMP/r.json" 2>/dev/null; then pass "resume"; else bad "resume failed"; fi
+[[ $(json "$TMP/r.json" "d['resumed_blocks']") == $((k + 1)) ]] && pass "resumed $((k + 1)) blocks" || bad "resumed: $(cat "$TMP/r.json")"
+if diff -r "$WORK/ref" "$WORK/out" > "$TMP/diff" 2>&1; then pass "resumed output is byte-identical"; else bad "resumed output differs: $(head -5 "$TMP/diff")"; fi
+[[ -z $(ls -d "$WORK"/out.tmp-* 2>/dev/null) ]] && pass "no stale temp dirs after resume" || bad "stale: $(ls -d "$WORK"/out.tmp-*)"
+rm -rf "$WORK/out"
+
+# 4. Ctrl-C stops at a block boundary; --resume finishes identically.
+k=$((RANDOM % 3))
+ARECIPE_TEST_SIGINT_AFTER_BLOCK=$k "$ARECIPE" run "$TMP/sr.yaml" -q > /dev/null 2> "$TMP/int.err"; rc=$?
+[[ $rc -eq 130 ]] && grep -q -- "--resume" "$TMP/int.err" && pass "Ctrl-C after block $k stops cleanly" \
+  || bad "Ctrl-C: rc $rc $(cat "$TMP/int.err")"
+"$ARECIPE" run "$TMP/sr.yaml" --resume -q > /dev/null 2>&1
+if diff -r "$WORK/ref" "$WORK/out" > "$TMP/diff" 2>&1; then pass "output after Ctrl-C + resume is byte-identical"; else bad "differs after Ctrl-C: $(head -5 "$TMP/diff")"; fi
+rm -rf "$WORK/out"
+
+# 5. opt-RTN at W2 beats plain RTN on held-out text.
+recipe "$TMP/rtn.yaml" 2 "{preset: rtn}"
+recipe "$TMP/opt.yaml" 2 "{preset: opt_rtn, nsamples: 16, seqlen: 64}"
+"$ARECIPE" run "$TMP/rtn.yaml" --json -q > "$TMP/rtn.json" 2>/dev/null && rm -rf "$WORK/out"
+"$ARECIPE" run "$TMP/opt.yaml" --json -q > "$TMP/opt.json" 2>/dev/null && rm -rf "$WORK/out"
+rtn=$(json "$TMP/rtn.json" "d['ppl']['quantized']"); opt=$(json "$TMP/opt.json" "d['ppl']['quantized']")
+python3 -c "import sys; sys.exit(0 if $opt < $rtn else 1)" && pass "W2 opt-RTN ppl $opt < RTN $rtn" || bad "opt-RTN $opt vs RTN $rtn"
+
+# 6. A calibration set smaller than the batch: a warning, and the run completes.
+printf 'In the beginning God created the heaven and the earth.\n' > "$TMP/tiny.txt"
+recipe "$TMP/small.yaml" 4 "{iters: 2, nsamples: 8, seqlen: 8, batch_size: 4}"
+sed -i "s|examples/tiny-qwen3/calibration.txt:concat=true|$TMP/tiny.txt:concat=true|" "$TMP/small.yaml"
+"$ARECIPE" run "$TMP/small.yaml" > /dev/null 2> "$TMP/small.err"; rc=$?
+[[ $rc -eq 0 ]] && grep -q "fewer than batch_size" "$TMP/small.err" && pass "small calibration set warns" \
+  || bad "small calibration set: rc $rc $(cat "$TMP/small.err")"
+rm -rf "$WORK/out"
+
+# 7. iters 0 with tuning options: a warning naming the ignored option.
+recipe "$TMP/warn.yaml" 4 "{preset: rtn, lr: 0.01}"
+"$ARECIPE" run "$TMP/warn.yaml" > /dev/null 2> "$TMP/warn.err"
+grep -q "tuning.lr has no effect with iters 0" "$TMP/warn.err" && pass "iters 0 + lr warns" || bad "no warning: $(cat "$TMP/warn.err")"
+rm -rf "$WORK/out"
+
+# 8. A full disk mid-export (file size limit): error, nothing under the final name.
+(trap '' XFSZ; ulimit -f 2048; "$ARECIPE" run "$TMP/rtn.yaml" -q > /dev/null 2> "$TMP/full.err"); rc=$?
+[[ $rc -eq 1 && ! -e $WORK/out ]] && pass "full disk: clean error ($(head -c 160 "$TMP/full.err"))" \
+  || bad "full disk: rc $rc, $(ls "$WORK"), $(cat "$TMP/full.err")"
+[[ -z $(ls -d "$WORK"/out/*.tmp-* "$WORK"/out.tmp-* 2>/dev/null) ]] && pass "full disk: temp dirs removed" \
+  || bad "full disk left: $(ls -d "$WORK"/out/*.tmp-* "$WORK"/out.tmp-* 2>/dev/null)"
+finish
