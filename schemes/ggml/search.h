@@ -18,7 +18,7 @@ inline int nearest_int(float v) {
   return (i & 0x007fffff) - 0x00400000;
 }
 
-// Symmetric scale search ("qx"). w == nullptr means w = x*x. L receives l + nmax.
+// Symmetric scale search ("qx"), n <= 256. w == nullptr means w = x*x. L receives l + nmax.
 float search_qx(int n, int nmax, const float* x, int8_t* L, const float* w);
 
 // Q3_K's symmetric search with coordinate descent ("q3"), w = x*x. L receives l + nmax.
