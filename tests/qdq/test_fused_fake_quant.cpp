@@ -15,6 +15,7 @@
 
 #include "engine/io/safetensors.h"
 #include "engine/model/tensor_convert.h"
+#include "engine/util/torch_compat.h"
 #include "schemes/qdq/fused/fake_quant.h"
 #include "schemes/qdq/fused/int_fq_kernels.h"
 #include "schemes/qdq/fused/int_fq_op.h"
@@ -154,6 +155,22 @@ TEST_P(FusedVsReference, ForwardBitIdenticalGradientsMatch) {
   }
 }
 
+TEST_P(FusedVsReference, NoGradForwardBitIdentical) {
+  // Without autograd qdq_int rounds with plain round (a zero code keeps its sign);
+  // the fused path must follow (IntGrid::ste).
+  const Combo& p = GetParam();
+  const qdq::IntSpec spec{p.bits, p.gs, p.sym};
+  const Case c = make_case(p.bits, p.gs, p.sym, p.dtype, 24, 300, 29 + p.bits);
+  const NoGradGuard no_grad;
+  qdq::IntTuning tun;
+  tun.v = c.v;
+  tun.min_scale = c.alpha;
+  tun.max_scale = c.beta;
+  EXPECT_TRUE(bits_equal(qdq::fake_quant_int(c.w, spec, tun, FakeQuantImpl::Fused),
+                         qdq::fake_quant_int(c.w, spec, tun, FakeQuantImpl::Reference)));
+  EXPECT_TRUE(bits_equal(qdq::fake_quant_int(c.w, spec, {}, FakeQuantImpl::Fused), qdq::qdq_int(c.w, spec).qdq));
+}
+
 INSTANTIATE_TEST_SUITE_P(Int, FusedVsReference, ::testing::ValuesIn(all_combos()), [](const auto& info) {
   const Combo& c = info.param;
   return "w" + std::to_string(c.bits) + "g" + (c.gs < 0 ? std::string("m1") : std::to_string(c.gs)) +
@@ -227,7 +244,7 @@ TEST(FusedOp, ClampGradientRuleAtTheBounds) {
   }
 }
 
-// Deterministic: the same bytes with 1 or 2 threads, and from the AVX2 and scalar loops.
+// Deterministic: the same bytes with 1, 2 or 3 threads, and from the AVX2 and scalar loops.
 TEST(FusedDeterminism, ThreadCountAndIsaIndependent) {
   const qdq::IntSpec spec{2, 32, false};
   const Case c = make_case(2, 32, false, at::kFloat, 256, 520, 5);  // 4352 groups: several tasks
@@ -236,11 +253,13 @@ TEST(FusedDeterminism, ThreadCountAndIsaIndependent) {
   const Grads one = run(c, spec, FakeQuantImpl::Fused);
   at::set_num_threads(2);
   const Grads two = run(c, spec, FakeQuantImpl::Fused);
+  at::set_num_threads(3);
+  const Grads three = run(c, spec, FakeQuantImpl::Fused);
   qdq::fused::force_scalar_cpu_kernels(true);
   const Grads scalar = run(c, spec, FakeQuantImpl::Fused);
   qdq::fused::force_scalar_cpu_kernels(false);
   at::set_num_threads(saved);
-  for (const Grads* o : {&two, &scalar}) {
+  for (const Grads* o : {&two, &three, &scalar}) {
     EXPECT_TRUE(bits_equal(o->out, one.out));
     EXPECT_TRUE(bits_equal(o->v, one.v));
     EXPECT_TRUE(bits_equal(o->alpha, one.alpha));
