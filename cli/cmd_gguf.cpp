@@ -32,6 +32,7 @@ void run_gguf(const GgufArgs& a) {
   if (!a.imatrix.empty()) {
     im = gguf::read_imatrix(a.imatrix);
     opt.imatrix = &im;
+    opt.imatrix_file = a.imatrix;
   }
   spdlog::info("{} -> {} ({})", a.model, a.output, a.type);
   const gguf::ExportResult r = gguf::export_model(a.model, opt, a.output);

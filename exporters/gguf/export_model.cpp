@@ -58,6 +58,14 @@ ExportResult export_model(const std::string& model_path, const ExportOptions& op
   Metadata kv = src.kv;
   set_kv(kv, "general.quantization_version", Value::u32(2));
   set_kv(kv, "general.file_type", Value::u32(mix->file_type));
+  if (opt.imatrix) {
+    // What llama-quantize records about its imatrix (informational; strings cut at 127
+    // bytes as its override buffer does), so whole files can match byte for byte.
+    set_kv(kv, "quantize.imatrix.file", Value::str(opt.imatrix_file.substr(0, 127)));
+    if (!opt.imatrix->datasets.empty()) set_kv(kv, "quantize.imatrix.dataset", Value::str(opt.imatrix->datasets[0].substr(0, 127)));
+    set_kv(kv, "quantize.imatrix.entries_count", Value::u32(static_cast<uint32_t>(opt.imatrix->entries.size())));
+    if (opt.imatrix->chunk_count > 0) set_kv(kv, "quantize.imatrix.chunks_count", Value::u32(opt.imatrix->chunk_count));
+  }
   Writer w(out_path);
   for (auto& [k, v] : kv) w.add_kv(k, v);
   for (size_t i = 0; i < src.tensors.size(); ++i) w.add_tensor(src.tensors[i].name, src.tensors[i].dims, types[i]);

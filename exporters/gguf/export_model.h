@@ -22,6 +22,7 @@ struct ExportOptions {
   std::string mixture = "f16";           // parse_mixture() names
   std::vector<TypeOverride> overrides;   // regex=type, first match wins
   const Imatrix* imatrix = nullptr;      // optional importance
+  std::string imatrix_file;              // its path, recorded as llama-quantize does
   int threads = 0;                       // 0: all cores
 };
 

@@ -1,7 +1,8 @@
 // Reference test, the acceptance check of GGUF export: from arecipe's own F16 GGUF of
 // each fixture model, llama-quantize's output and arecipe's (export_model on the same
 // F16 file) must have the same tensors, the same type per tensor and byte-identical
-// data, for every pure type and every mixture, with and without the same imatrix
+// data — indeed byte-identical files, metadata included — for every pure type and
+// every mixture, with and without the same imatrix
 // (made by llama-imatrix on the model's calibration text). Each of our files must also
 // load and run in llama.cpp. Tools come from scripts/build-llama-cpp.
 #include <gtest/gtest.h>
@@ -123,6 +124,7 @@ TEST_P(VsLlamaQuantize, SameTypesSameBytes) {
   if (c.imatrix) {
     im = read_imatrix(p.imatrix.string());
     opt.imatrix = &im;
+    opt.imatrix_file = p.imatrix.string();
   }
   if (c.pure) opt.overrides.push_back({".", parse_mixture(c.type)->base});
   export_model(p.f16.string(), opt, ours.string());
@@ -141,6 +143,10 @@ TEST_P(VsLlamaQuantize, SameTypesSameBytes) {
     quantized += ggml::info(ta.type).quantized;
   }
   EXPECT_GT(quantized, 0);
+  // Metadata and layout too: the whole files are identical.
+  std::ifstream fa(ref, std::ios::binary), fb(ours, std::ios::binary);
+  const std::string whole_a((std::istreambuf_iterator<char>(fa)), {}), whole_b((std::istreambuf_iterator<char>(fb)), {});
+  EXPECT_TRUE(whole_a == whole_b) << "files differ (sizes " << whole_a.size() << ", " << whole_b.size() << ")";
   // The PyPI gguf reader parses our file and decodes every tensor close to the source.
   const char* py = std::getenv("ARECIPE_PYTHON");
   ASSERT_NE(py, nullptr) << "set ARECIPE_PYTHON to the reference venv's python (make test does)";
