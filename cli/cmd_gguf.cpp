@@ -34,7 +34,7 @@ void run_gguf(const GgufArgs& a) {
     opt.imatrix = &im;
     opt.imatrix_file = a.imatrix;
   }
-  spdlog::info("{} -> {} ({})", a.model, a.output, a.type);
+  spdlog::debug("{} -> {} ({})", a.model, a.output, a.type);
   const gguf::ExportResult r = gguf::export_model(a.model, opt, a.output);
   std::map<std::string, int> counts;
   for (const auto& [name, t] : r.types) ++counts[ggml::info(t).name];
