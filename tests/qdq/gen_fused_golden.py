@@ -21,6 +21,7 @@ from safetensors.torch import save_file
 
 import auto_round
 from auto_round.data_type.int import quant_tensor_asym, quant_tensor_sym
+from auto_round.data_type.nvfp import calculate_gparam, nv_fp4
 from auto_round.data_type.utils import reshape_pad_tensor_by_group_size
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,6 +66,30 @@ def case(out, name, bits, gs, sym, dtype, seed):
         out[f"{name}/{k}"] = t.detach().contiguous().clone()
 
 
+# NVFP4 (nv_fp4 in auto_round/data_type/nvfp.py): value and max_scale are tuned.
+NV_CASES = [("nvfp4", torch.float32), ("nvfp4_bf16", torch.bfloat16)]
+
+
+def nv_case(out, name, dtype, seed):
+    g = torch.Generator().manual_seed(seed)
+    w = (torch.randn(24, 200, generator=g) * 0.02).to(dtype)
+    w[1, 5] = 0.2
+    x = torch.randn(16, 200, generator=g)
+    grouped = reshape_pad_tensor_by_group_size(w, 16)[0]
+    gs = calculate_gparam(w, 16)
+    # V beyond +-0.5 so that the +-6 clamp and the top fp4 value are reached.
+    v = (torch.rand(grouped.shape, generator=g) * 2 - 1).requires_grad_()
+    beta = (torch.rand(grouped.shape[0], generator=g) * 0.5 + 0.5).requires_grad_()
+    qdq, _, _ = nv_fp4(w, bits=4, group_size=16, v=v, global_scale=gs, max_scale=beta)
+    qdq.retain_grad()
+    loss = torch.nn.functional.mse_loss(x @ qdq.float().t(), x @ w.float().t()) * 1000
+    loss.backward()
+    fields = {"weight": w, "global_scale": gs.reshape(1), "v": v, "beta": beta, "qdq": qdq, "qdq_grad": qdq.grad,
+              "v_grad": v.grad, "beta_grad": beta.grad}
+    for k, t in fields.items():
+        out[f"{name}/{k}"] = t.detach().contiguous().clone()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "golden", "fused_grad_golden.safetensors"))
@@ -73,6 +98,8 @@ def main():
     out = {}
     for i, (name, bits, gs, sym, dtype) in enumerate(CASES):
         case(out, name, bits, gs, sym, dtype, seed=1000 + i)
+    for i, (name, dtype) in enumerate(NV_CASES):
+        nv_case(out, name, dtype, seed=2000 + i)
     save_file(out, args.out, metadata={"auto_round": auto_round.__version__, "torch": torch.__version__})
     print(f"wrote {len(out)} tensors to {args.out}")
 

@@ -391,3 +391,81 @@ INSTANTIATE_TEST_SUITE_P(AutoRound, FusedGolden, ::testing::ValuesIn(kGolden),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
+
+// --- NVFP4 element chain ---
+namespace {
+
+TEST(FusedNvFp4, ForwardBitIdenticalGradientsMatchTheChain) {
+  for (at::ScalarType dt : {at::kFloat, at::kBFloat16}) {
+    for (int64_t k : {64, 200}) {  // 200: padded last group
+      SCOPED_TRACE(std::string(dt == at::kFloat ? "fp32" : "bf16") + " K=" + std::to_string(k));
+      at::manual_seed(k);
+      at::Tensor w = (at::randn({32, k}) * 0.02);
+      w[0][5] = 0.4;  // global scale from one outlier: many blocks far from the max
+      w[2].zero_();
+      w = w.to(dt);
+      const int64_t groups = 32 * ((k + 15) / 16);
+      // V beyond +-0.5 so that both clamps (at +-6 and the fp4 top value) are hit.
+      const at::Tensor v0 = at::rand({groups, 16}) * 2 - 1;
+      const at::Tensor ms0 = at::rand({groups}) * 0.5 + 0.5;
+      const at::Tensor go = at::randn({32, k}).to(dt);
+      at::Tensor out[2], gv[2], gms[2];
+      for (int i = 0; i < 2; ++i) {
+        at::Tensor v = v0.clone().requires_grad_(), ms = ms0.clone().requires_grad_();
+        out[i] = qdq::fake_quant_nvfp4(w, 16, {}, v, ms, i == 0 ? FakeQuantImpl::Fused : FakeQuantImpl::Reference,
+                                      qdq::ClampGradRule::LinkedTorch);
+        out[i].backward(go);
+        gv[i] = v.grad();
+        gms[i] = ms.grad();
+      }
+      EXPECT_TRUE(bits_equal(out[0].detach(), out[1].detach()));
+      EXPECT_TRUE(at::equal(gv[0], gv[1]));
+      EXPECT_GT((gv[1] == 0).sum().item<int64_t>(), 0);
+      EXPECT_GT(gv[1].abs().sum().item<double>(), 0.0);
+      // The all-zero row's blocks get NaN from the chain, as upstream's: where(x == 0, 0,
+      // 1/x) backpropagates 0 * inf. Same places, then compare the rest.
+      const at::Tensor nan = at::isnan(gms[1]);
+      EXPECT_TRUE(at::equal(at::isnan(gms[0]), nan));
+      EXPECT_GT(nan.sum().item<int64_t>(), 0);
+      const at::Tensor got = gms[0].masked_select(~nan), want = gms[1].masked_select(~nan);
+      const double scale = want.abs().max().item<double>();
+      ASSERT_GT(scale, 0.0);
+      EXPECT_LT(worst_vs_bound(got, want, want.abs() + scale * 1e-3), 1e-4);
+      EXPECT_TRUE(signs_agree(got, want, scale * 1e-2));
+      // No tuning tensors: RTN.
+      EXPECT_TRUE(bits_equal(qdq::fake_quant_nvfp4(w, 16), qdq::fake_quant_nvfp4(w, 16, {}, {}, {}, FakeQuantImpl::Reference)));
+    }
+  }
+}
+
+}  // namespace
+
+// NVFP4 against auto-round's nv_fp4 (fixture: gen_fused_golden.py).
+namespace {
+
+class FusedNvFp4Golden : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FusedNvFp4Golden, MatchesAutoRoundForwardAndGradients) {
+  const std::string n = std::string(GetParam()) + "/";
+  std::vector<FakeQuantImpl> impls{FakeQuantImpl::Fused};
+  if (!qdq::fused::linked_torch_clamp_grad_at_bounds()) impls.push_back(FakeQuantImpl::Reference);
+  for (FakeQuantImpl impl : impls) {
+    SCOPED_TRACE(impl == FakeQuantImpl::Fused ? "fused" : "reference");
+    at::Tensor v = golden(n + "v").requires_grad_(), beta = golden(n + "beta").requires_grad_();
+    at::Tensor out =
+        qdq::fake_quant_nvfp4(golden(n + "weight"), 16, golden(n + "global_scale").reshape({}), v, beta, impl);
+    EXPECT_TRUE(bits_equal(out, golden(n + "qdq"))) << "forward differs from auto-round";
+    out.backward(golden(n + "qdq_grad"));
+    EXPECT_TRUE(at::equal(v.grad(), golden(n + "v_grad"))) << "grad of value differs";
+    const at::Tensor want = golden(n + "beta_grad");
+    const double scale = want.abs().max().item<double>();
+    ASSERT_GT(scale, 0.0);
+    EXPECT_LT(worst_vs_bound(beta.grad(), want, want.abs() + scale * 1e-3), 1e-4);
+    EXPECT_TRUE(signs_agree(beta.grad(), want, scale * 1e-2));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AutoRound, FusedNvFp4Golden, ::testing::Values("nvfp4", "nvfp4_bf16"),
+                         [](const auto& info) { return std::string(info.param); });
+
+}  // namespace

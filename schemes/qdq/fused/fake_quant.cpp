@@ -6,7 +6,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "schemes/qdq/float8.h"
 #include "schemes/qdq/fused/int_fq_op.h"
+#include "schemes/qdq/fused/nvfp4_fq.h"
+#include "schemes/qdq/nv_fp.h"
 #include "schemes/qdq/group_reshape.h"
 
 namespace arecipe::qdq {
@@ -21,6 +24,9 @@ bool fused_applies(const at::Tensor& t, const at::Tensor& scale, const at::Tenso
     return false;
   return !zp.defined() || zp.scalar_type() == at::kFloat;
 }
+
+// nvfp.py get_reciprocal: 1/x, 0 where x == 0 (as nv_fp.cpp).
+at::Tensor reciprocal_or_zero(const at::Tensor& x) { return at::where(x == 0, at::zeros_like(x), at::reciprocal(x)); }
 
 }  // namespace
 
@@ -47,6 +53,27 @@ at::Tensor fake_quant_int(const at::Tensor& w, const IntSpec& spec, const IntTun
                                                  rule == ClampGradRule::LinkedTorch &&
                                                      fused::linked_torch_clamp_grad_at_bounds());
   return ungroup_rows(out.to(w.scalar_type()), g);
+}
+
+at::Tensor fake_quant_nvfp4(const at::Tensor& w, int64_t group_size, const at::Tensor& global_scale,
+                            const at::Tensor& v, const at::Tensor& max_scale, FakeQuantImpl impl, ClampGradRule rule) {
+  if (impl == FakeQuantImpl::Reference || !w.is_cpu() || (v.defined() && v.scalar_type() != at::kFloat))
+    return qdq_nvfp4(w, group_size, global_scale, v, max_scale).qdq;
+  // Block scales exactly as qdq_nvfp4 computes them.
+  const at::Tensor gs = global_scale.defined() ? global_scale.to(at::kFloat) : nvfp4_global_scale(w);
+  const Grouped g = group_rows(w, group_size);
+  const at::Tensor& x = g.data;
+  at::Tensor vec_max = std::get<0>(x.abs().max(-1, true)).to(at::kFloat);
+  if (max_scale.defined()) vec_max = vec_max * max_scale.view({-1, 1});
+  at::Tensor scale = gs * (vec_max * (1.0 / 6.0));
+  scale = at::clamp(scale, -kFloat8E4M3Max, kFloat8E4M3Max);
+  scale = float8_e4m3fn_ste(scale).to(at::kFloat);
+  const at::Tensor output_scale = reciprocal_or_zero(scale * reciprocal_or_zero(gs));
+  if (v.defined() && !v.sizes().equals(x.sizes())) return qdq_nvfp4(w, group_size, global_scale, v, max_scale).qdq;
+  at::Tensor out = fused::nvfp4_fake_quant_grouped(
+      x.to(at::kFloat), v, output_scale, reciprocal_or_zero(output_scale),
+      rule == ClampGradRule::LinkedTorch && fused::linked_torch_clamp_grad_at_bounds());
+  return ungroup_rows(out, g).to(w.scalar_type());
 }
 
 }  // namespace arecipe::qdq

@@ -28,4 +28,13 @@ enum class ClampGradRule { AutoRound, LinkedTorch };
 at::Tensor fake_quant_int(const at::Tensor& w, const IntSpec& spec, const IntTuning& tuning = {},
                           FakeQuantImpl impl = FakeQuantImpl::Fused, ClampGradRule rule = ClampGradRule::AutoRound);
 
+// NVFP4 (spec 5.2): exactly qdq_nvfp4(w, group_size, global_scale, v, max_scale).qdq,
+// differentiable w.r.t. v and max_scale, with the element chain fused (CPU; other
+// devices, or a non-fp32 v, run the reference chain). The per-group block-scale math
+// stays ATen (it repeats nv_fp.cpp's lines, which do not expose it).
+at::Tensor fake_quant_nvfp4(const at::Tensor& w, int64_t group_size = 16, const at::Tensor& global_scale = {},
+                            const at::Tensor& v = {}, const at::Tensor& max_scale = {},
+                            FakeQuantImpl impl = FakeQuantImpl::Fused,
+                            ClampGradRule rule = ClampGradRule::AutoRound);
+
 }  // namespace arecipe::qdq
