@@ -46,7 +46,18 @@ extern "C" void on_sigint(int) {
 }
 
 exporters::LayerScheme to_layer_scheme(const schemes::Scheme& s) {
-  return {s.bits, s.group_size, s.sym, s.data_type};
+  exporters::LayerScheme l;
+  l.bits = s.bits;
+  l.group_size = s.group_size;
+  l.sym = s.sym;
+  l.data_type = s.data_type;
+  l.group_rows = s.group_rows;
+  l.act_bits = s.act_bits;
+  l.act_group_size = s.act_group_size;
+  l.act_sym = s.act_sym;
+  l.act_data_type = s.act_data_type;
+  l.act_dynamic = s.act_dynamic;
+  return l;
 }
 
 // The recipe's default scheme as the layers that no rule touched carry it; the
@@ -140,6 +151,10 @@ void run(const RunArgs& a) {
   const autoscheme::TuningSettings tuning = autoscheme::resolve_tuning(p.recipe);
   std::fputs(autoscheme::warnings_text(p.plan).c_str(), stderr);
   for (const auto& w : tuning.warnings) spdlog::warn("{}", w);
+  if (tuning.mode != TuningMode::Rtn && p.recipe.calibration.empty())
+    fail(p.recipe.sources.front()->path,
+         std::string(tuning.mode == TuningMode::SignRound ? "SignRound tuning" : "opt-RTN") +
+             " needs calibration data: add e.g. calibration: [{file: my-text.txt}], or use tuning: {preset: rtn}");
   const std::vector<EvalPlan> evals = eval_plans(p.recipe);
   const autoscheme::Summary summary = autoscheme::summarize(p.plan);
 

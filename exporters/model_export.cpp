@@ -59,6 +59,7 @@ at::Tensor load_native_float(const TensorStore& store, const std::string& name) 
 
 bool upstream_quantizes_shape(const LayerScheme& s, int64_t out_features, int64_t in_features) {
   if (s.data_type == "int") return out_features % 32 == 0 && in_features % 32 == 0;
+  if (s.data_type == "fp") return true;  // FP8 pads partial groups and blocks
   return s.group_size <= 0 || in_features % s.group_size == 0;
 }
 
@@ -120,6 +121,22 @@ bool ExportSession::part_of_quantized_layer(const std::string& name) const {
   return ends_with(name, ".bias") && by_weight_.count(name.substr(0, name.size() - 5) + ".weight");
 }
 
+at::Tensor ExportSession::nvfp4_global_scale(const TensorStore& store, const std::string& layer) {
+  const LayerDecision* d = quantized(layer + ".weight");
+  if (d == nullptr || d->scheme.data_type != "nv_fp") return {};
+  auto it = nv_scales_.find(layer);
+  if (it != nv_scales_.end()) return it->second;
+  const std::string key = nvfp4_fusion_key(layer);
+  std::map<std::string, at::Tensor> group;
+  for (const std::string& other : quantized_names_) {
+    const LayerDecision* o = quantized(other + ".weight");
+    if (other == layer || (!key.empty() && o->scheme.data_type == "nv_fp" && nvfp4_fusion_key(other) == key))
+      group[other] = load_native_float(store, other + ".weight");
+  }
+  for (auto& [name, scale] : nvfp4_global_scales(group)) nv_scales_[name] = scale;
+  return nv_scales_.at(layer);
+}
+
 void ExportSession::add_tensor(const std::string& name, const at::Tensor& t) {
   for (auto& s : sinks_) s->add_tensor(name, t);
 }
@@ -148,7 +165,8 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
       if (!session.part_of_quantized_layer(name)) session.add_tensor(name, load_native(store, name));
       continue;
     }
-    QuantizedLayer q = rtn_quantize_layer(d->name, d->scheme, load_native_float(store, name), d->in_block);
+    QuantizedLayer q = rtn_quantize_layer(d->name, d->scheme, load_native_float(store, name), d->in_block,
+                                          session.nvfp4_global_scale(store, d->name));
     if (store.find(d->name + ".bias")) q.bias = load_native_float(store, d->name + ".bias");
     session.add_quantized(q);
   }

@@ -66,6 +66,11 @@ class ExportSession {
   // The names of every layer actually quantized, in plan order.
   const std::vector<std::string>& layer_names() const { return quantized_names_; }
 
+  // NVFP4: the global scale upstream quantizes `layer` with, shared by its fusion
+  // group (q/k/v, gate/up; exporters/layer_quantize.h). Loads the group's weights on
+  // first use, so only one group is resident. Undefined for non-NVFP4 layers.
+  at::Tensor nvfp4_global_scale(const TensorStore& store, const std::string& layer);
+
   void add_tensor(const std::string& name, const at::Tensor& t);
   void add_quantized(const QuantizedLayer& layer);
   // Side files, then every format completed on disk before any is renamed into place.
@@ -78,6 +83,7 @@ class ExportSession {
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::unordered_map<std::string, const LayerDecision*> by_weight_;
   std::vector<std::string> quantized_names_;
+  std::map<std::string, at::Tensor> nv_scales_;
   ModelExportResult result_;
 };
 

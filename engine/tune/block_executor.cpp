@@ -56,9 +56,10 @@ struct BlockLayer {
 // Opt-RTN (spec 3.1/3.2): the imatrix-weighted scale search for int sym below 8 bits;
 // everything else (asym, 8 bits, MX/NV) is plain RTN, as upstream routes it.
 exporters::QuantizedLayer opt_rtn_layer(const exporters::LayerDecision& d, const at::Tensor& w,
-                                        const at::Tensor& imatrix) {
+                                        const at::Tensor& imatrix, const at::Tensor& nv_global_scale) {
   const exporters::LayerScheme& s = d.scheme;
-  if (s.data_type != "int" || !s.sym || s.bits >= 8) return exporters::rtn_quantize_layer(d.name, s, w, d.in_block);
+  if (s.data_type != "int" || !s.sym || s.bits >= 8)
+    return exporters::rtn_quantize_layer(d.name, s, w, d.in_block, nv_global_scale);
   qdq::IntQdq r = qdq::qdq_int_opt_rtn(w, {s.bits, s.group_size, s.sym}, imatrix);
   return {d.name, s, r.qdq, r.scale, {}, {}, d.in_block};
 }
@@ -115,7 +116,9 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
   for (const std::string& name : store.names()) {
     if (in_blocks.count(name)) continue;
     if (const exporters::LayerDecision* d = session.quantized(name)) {
-      exporters::QuantizedLayer q = exporters::rtn_quantize_layer(d->name, d->scheme, exporters::load_native_float(store, name), d->in_block);
+      exporters::QuantizedLayer q = exporters::rtn_quantize_layer(
+          d->name, d->scheme, exporters::load_native_float(store, name), d->in_block,
+          session.nvfp4_global_scale(store, d->name));
       if (store.find(d->name + ".bias")) q.bias = exporters::load_native_float(store, d->name + ".bias");
       session.add_quantized(q);
     } else if (!session.part_of_quantized_layer(name)) {
@@ -171,7 +174,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
       ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
       for (const auto& l : layers) {
         exporters::QuantizedLayer q = opt_rtn_layer(*l.decision, exporters::load_native_float(store, l.module + ".weight"),
-                                                    imatrix.get(l.module));
+                                                    imatrix.get(l.module), session.nvfp4_global_scale(store, l.module));
         q.bias = bias_of(l.module);
         quantized.push_back(std::move(q));
       }

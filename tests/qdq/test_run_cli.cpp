@@ -107,10 +107,10 @@ TEST_F(RunCli, RtnRecipeMatchesAutoRoundExports) {
   expect_matches_golden(dir_ / "out" / "auto-round", "auto_round_w4g32_sym_mixed");
 }
 
-TEST_F(RunCli, RefusesTuningItCannotDoYet) {
+TEST_F(RunCli, TuningWithoutCalibrationDataIsRefusedBeforeAnyWork) {
   Result r = run(args("--set tuning.preset=default"));
   EXPECT_EQ(r.rc, 1) << r.output;
-  EXPECT_NE(r.output.find("SignRound"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("stories.yaml: SignRound tuning needs calibration data"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
@@ -118,10 +118,11 @@ TEST_F(RunCli, RefusesTuningItCannotDoYet) {
 
 namespace {
 
-TEST_F(RunCli, UnimplementedFormatIsAUserError) {
+TEST_F(RunCli, FormatThatCannotHoldThePlanIsAUserError) {
   Result r = run(args("--set 'export=[auto_round:llm_compressor]'"));
   EXPECT_EQ(r.rc, 1) << r.output;
-  EXPECT_NE(r.output.find("export format 'auto_round:llm_compressor' is not implemented"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("auto_round:llm_compressor packs floating-point weights, not int"), std::string::npos)
+      << r.output;
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
