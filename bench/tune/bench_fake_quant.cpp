@@ -2,8 +2,8 @@
 // backward to V, alpha and beta, for the fused kernels and the ATen reference chain,
 // and prints one JSON line per configuration with the ratio.
 //
-//   bench_fake_quant [--threads N] [--iters N] [--shape NxK ...] [--scheme wBgG[a] ...]
-// Defaults: shapes 4096x4096 and 4096x11008, schemes w4g128 (sym) and w2g32 (sym).
+//   bench_fake_quant [--threads N] [--iters N] [--shape NxK ...] [--scheme wBgG[a]|nvfp4 ...]
+// Defaults: shapes 4096x4096 and 4096x11008, schemes w4g128 (sym), w2g32 (sym), nvfp4.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -54,6 +54,24 @@ double step_seconds(const at::Tensor& w, const at::Tensor& grad, const qdq::IntS
   return times[times.size() / 2];
 }
 
+// The same for NVFP4 (group 16, V and max_scale tuned).
+double nvfp4_step_seconds(const at::Tensor& w, const at::Tensor& grad, qdq::FakeQuantImpl impl, int iters) {
+  const int64_t groups = w.size(0) * ((w.size(1) + 15) / 16);
+  at::Tensor v = (at::rand({groups, 16}) - 0.5).requires_grad_();
+  at::Tensor beta = (at::rand({groups}) * 0.5 + 0.5).requires_grad_();
+  std::vector<double> times;
+  for (int i = 0; i < iters + 1; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    qdq::fake_quant_nvfp4(w, 16, {}, v, beta, impl).backward(grad);
+    const auto t1 = std::chrono::steady_clock::now();
+    v.mutable_grad() = at::Tensor();
+    beta.mutable_grad() = at::Tensor();
+    if (i > 0) times.push_back(std::chrono::duration<double>(t1 - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 qdq::IntSpec parse_scheme(const std::string& s) {
   // w<bits>g<group>[a]: e.g. w4g128, w2g32a (asym)
   qdq::IntSpec spec;
@@ -79,21 +97,27 @@ int main(int argc, char** argv) {
       shapes.push_back({std::stoll(s.substr(0, s.find('x'))), std::stoll(s.substr(s.find('x') + 1))});
     } else if (a == "--scheme" && i + 1 < argc) schemes.push_back(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: bench_fake_quant [--threads N] [--iters N] [--shape NxK] [--scheme w4g128[a]]\n");
+      std::fprintf(stderr, "usage: bench_fake_quant [--threads N] [--iters N] [--shape NxK] [--scheme w4g128[a]|nvfp4]\n");
       return 2;
     }
   }
   if (shapes.empty()) shapes = {{4096, 4096}, {4096, 11008}};
-  if (schemes.empty()) schemes = {"w4g128", "w2g32"};
+  if (schemes.empty()) schemes = {"w4g128", "w2g32", "nvfp4"};
   at::set_num_threads(threads);
   at::manual_seed(0);
   for (const Shape& sh : shapes) {
     const at::Tensor w = at::randn({sh.n, sh.k}) * 0.02;
     const at::Tensor grad = at::randn({sh.n, sh.k});
     for (const std::string& name : schemes) {
-      const qdq::IntSpec spec = parse_scheme(name);
-      const double fused = step_seconds(w, grad, spec, qdq::FakeQuantImpl::Fused, iters);
-      const double ref = step_seconds(w, grad, spec, qdq::FakeQuantImpl::Reference, iters);
+      double fused = 0, ref = 0;
+      if (name == "nvfp4") {
+        fused = nvfp4_step_seconds(w, grad, qdq::FakeQuantImpl::Fused, iters);
+        ref = nvfp4_step_seconds(w, grad, qdq::FakeQuantImpl::Reference, iters);
+      } else {
+        const qdq::IntSpec spec = parse_scheme(name);
+        fused = step_seconds(w, grad, spec, qdq::FakeQuantImpl::Fused, iters);
+        ref = step_seconds(w, grad, spec, qdq::FakeQuantImpl::Reference, iters);
+      }
       std::printf(
           "{\"shape\": \"%lldx%lld\", \"scheme\": \"%s\", \"threads\": %d, \"fused_ms\": %.1f, \"aten_ms\": %.1f, "
           "\"speedup\": %.2f}\n",
