@@ -132,6 +132,31 @@ TEST(GgufContainer, RejectsTruncationAnywhere) {
   expect_error(good.substr(0, good.size() - 40), "truncated");
 }
 
+// Random byte corruption of the header region: the reader either accepts (a value
+// changed harmlessly) or throws Error; it never crashes or reads out of bounds (the
+// sanitizer build would catch that).
+TEST(GgufContainer, SurvivesRandomCorruption) {
+  const std::string good = read_bytes(sample_file());
+  const size_t header_end = good.size() - 192;  // data section of the sample is 192 bytes
+  uint32_t state = 12345;
+  auto next = [&state] { return state = state * 1664525u + 1013904223u; };
+  int rejected = 0;
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::string b = good;
+    const int flips = 1 + static_cast<int>(next() % 4);
+    for (int k = 0; k < flips; ++k) b[next() % header_end] = static_cast<char>(next() >> 24);
+    const fs::path p = tmp("fuzz.gguf");
+    write_bytes(p, b);
+    try {
+      Reader r(p.string());
+      for (const TensorEntry& t : r.tensors()) ASSERT_LE(t.offset + t.nbytes, fs::file_size(p));
+    } catch (const Error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 500);  // most corruptions are detected
+}
+
 // Builds a header by hand for targeted corruption.
 struct Raw {
   std::string b;
