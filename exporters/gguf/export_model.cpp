@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -78,6 +79,10 @@ ExportResult export_model(const std::string& model_path, const ExportOptions& op
     const std::vector<float> x = t.load();
     const int64_t ne0 = t.dims[0];
     const int64_t rows = static_cast<int64_t>(x.size()) / ne0;
+    // llama-quantize rejects non-finite results; the block searches are undefined on NaN/Inf.
+    if (ggml::info(types[i]).quantized)
+      for (float v : x)
+        if (!std::isfinite(v)) throw Error(src.path + ": tensor '" + t.name + "' has non-finite values; cannot quantize it");
     std::optional<std::vector<float>> imp;
     if (opt.imatrix && ggml::info(types[i]).quantized) {
       imp = opt.imatrix->importance(t.name);

@@ -256,6 +256,30 @@ TEST(GgufExport, RejectsWhatGgufCannotExpress) {
     EXPECT_NE(std::string(e.what()).find("does not support model_type 'gpt_neox'"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(tmp("neox.gguf")));
+  {
+    // A NaN weight cannot be quantized (llama-quantize rejects such data too).
+    const fs::path nan_dir = tmp("nan");
+    fs::create_directories(nan_dir);
+    fs::copy_file(kStories + "/config.json", nan_dir / "config.json", fs::copy_options::overwrite_existing);
+    fs::copy_file(kStories + "/tokenizer.json", nan_dir / "tokenizer.json", fs::copy_options::overwrite_existing);
+    fs::copy_file(kStories + "/tokenizer_config.json", nan_dir / "tokenizer_config.json", fs::copy_options::overwrite_existing);
+    std::ifstream in(kStories + "/model.safetensors", std::ios::binary);
+    std::string st((std::istreambuf_iterator<char>(in)), {});
+    const TensorStore s = TensorStore::open_dir(kStories);
+    const TensorInfo* info = s.find("model.layers.1.mlp.up_proj.weight");
+    uint64_t header_len;
+    std::memcpy(&header_len, st.data(), 8);  // safetensors: u64 header length, header, data
+    const float nan = std::nanf("");
+    std::memcpy(&st[8 + header_len + info->begin + 40], &nan, 4);
+    std::ofstream(nan_dir / "model.safetensors", std::ios::binary) << st;
+    opt.mixture = "q8_0";
+    try {
+      export_model(nan_dir.string(), opt, tmp("nan.gguf").string());
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'blk.1.ffn_up.weight' has non-finite values"), std::string::npos) << e.what();
+    }
+  }
   opt.mixture = "q2_k_s";  // llama-quantize refuses Q2_K_S without an imatrix
   EXPECT_THROW(export_model(kQwen, opt, tmp("q2ks.gguf").string()), Error);
   opt.mixture = "q4_k_x";
