@@ -21,6 +21,7 @@ struct GgufArgs {
   std::vector<std::string> tensor_types;
   int threads = 0;
   bool json = false;
+  bool pure = false;
 };
 
 void run_gguf(const GgufArgs& a) {
@@ -28,6 +29,11 @@ void run_gguf(const GgufArgs& a) {
   opt.mixture = a.type;
   opt.threads = a.threads;
   for (const std::string& s : a.tensor_types) opt.overrides.push_back(gguf::parse_override(s));
+  if (a.pure) {  // llama-quantize --pure: every quantizable tensor gets the base type
+    const auto m = gguf::parse_mixture(a.type);
+    if (!m) throw Error("unknown GGUF type '" + a.type + "' (one of: " + gguf::mixture_names() + ")");
+    opt.overrides.push_back({".", m->base});
+  }
   gguf::Imatrix im;
   if (!a.imatrix.empty()) {
     im = gguf::read_imatrix(a.imatrix);
@@ -61,6 +67,7 @@ CommandRegistrar reg("gguf", 75, [](CLI::App& root) {
   sub->add_option("--imatrix", args->imatrix, "Importance matrix (llama.cpp GGUF or legacy .dat)");
   sub->add_option("--tensor-type", args->tensor_types, "REGEX=TYPE override, first match wins (repeatable)");
   sub->add_option("-o,--output", args->output, "Output .gguf file")->required();
+  sub->add_flag("--pure", args->pure, "No mixture rules: every quantized tensor gets the type's base (llama-quantize --pure)");
   sub->add_option("--threads", args->threads, "Encoder threads (default: all cores)");
   sub->add_flag("--json", args->json, "Print per-tensor types as JSON");
   sub->callback([args] { run_gguf(*args); });

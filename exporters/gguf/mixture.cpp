@@ -40,7 +40,8 @@ bool more_bits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i 
 }  // namespace
 
 std::optional<Mixture> parse_mixture(const std::string& name) {
-  const std::string l = lower(name);
+  std::string l = lower(name);
+  if (l.rfind("gguf:", 0) == 0) l = l.substr(5);  // the recipe spelling, export: [gguf:q4_k_m]
   for (const Mixture& m : mixtures())
     if (m.name == l) return m;
   return std::nullopt;

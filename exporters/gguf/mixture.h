@@ -21,7 +21,8 @@ struct Mixture {
 };
 
 // Case-insensitive: q2_k, q2_k_s, q3_k_s, q3_k_m, q3_k_l, q4_k_s, q4_k_m, q5_k_s, q5_k_m,
-// q6_k, q4_0, q4_1, q5_0, q5_1, q8_0, f16, bf16, f32. nullopt otherwise.
+// q6_k, q4_0, q4_1, q5_0, q5_1, q8_0, f16, bf16, f32, optionally prefixed "gguf:".
+// nullopt otherwise.
 std::optional<Mixture> parse_mixture(const std::string& name);
 std::string mixture_names();  // for messages
 

@@ -16,6 +16,10 @@ out=$("$ARECIPE" gguf -q "$TMP/f16.gguf" --type q8_0 --tensor-type 'ffn_down=q4_
 t=$(printf '%s' "$out" | json_get "d['tensors']['blk.0.ffn_down.weight'] + ' ' + d['tensors']['blk.0.ffn_up.weight']")
 [[ $t == "q4_K q8_0" ]] && pass "requantize with --tensor-type ($t)" || bad "override types: $t"
 
+out=$("$ARECIPE" gguf -q "$TMP/f16.gguf" --type q4_k_m --pure -o "$TMP/pure.gguf" --json) || bad "--pure failed"
+counts=$(printf '%s' "$out" | json_get "sorted(d['type_counts'].items())")
+[[ $counts == "[('f32', 17), ('q4_K', 29)]" ]] && pass "--pure types $counts" || bad "--pure types: $counts"
+
 fp=$("$ARECIPE" eval -q --model "$MODEL" --text "$TEXT" --windows 2 --seqlen 256 --json | json_get "d['ppl']")
 q=$("$ARECIPE" eval -q --model "$TMP/q8.gguf" --text "$TEXT" --tokenizer "$MODEL" --windows 2 --seqlen 256 --json | json_get "d['ppl']")
 python3 -c "import sys; fp, q = map(float, sys.argv[1:]); sys.exit(0 if abs(q / fp - 1) < 0.05 and q != fp else 1)" "$fp" "$q" \

@@ -234,6 +234,7 @@ TEST(GgufMixture, RulesMatchLlamaQuantizeTables) {
   EXPECT_THROW(parse_override("attn_v=q9_9"), Error);
   EXPECT_THROW(parse_override("(=q8_0"), Error);
   EXPECT_FALSE(parse_mixture("q7_k"));
+  EXPECT_EQ(parse_mixture("gguf:Q4_K_M")->file_type, 15u);
   EXPECT_TRUE(TypeChooser::quantizable("blk.0.attn_q.weight", 2));
   EXPECT_FALSE(TypeChooser::quantizable("blk.0.attn_norm.weight", 2));
   EXPECT_FALSE(TypeChooser::quantizable("blk.0.attn_q.bias", 2));
