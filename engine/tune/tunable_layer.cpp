@@ -4,6 +4,7 @@
 
 #include "engine/util/error.h"
 #include "engine/util/torch_compat.h"
+#include "schemes/qdq/fused/fake_quant.h"
 #include "schemes/qdq/group_reshape.h"
 
 namespace arecipe::tune {
@@ -65,7 +66,9 @@ at::Tensor TunableLayer::fake_quant() {
     clamp_unit(params.min_scale);
     clamp_unit(params.max_scale);
   }
-  return qdq::qdq_int(weight, spec, params).qdq;
+  // The fused kernels: same value as qdq_int, upstream's gradients (torch 2.x clamp
+  // rule at the grid bounds, whichever LibTorch is linked).
+  return qdq::fake_quant_int(weight, spec, params);
 }
 
 void TunableLayer::sign_step(double lr_factor) {
