@@ -78,8 +78,8 @@ IntQdq qdq_int(const at::Tensor& w, const IntSpec& spec, const IntTuning& tuning
   auto [scale_flat, zp_flat] = int_scale_zp(t, spec, tuning);
   at::Tensor scale = scale_flat.unsqueeze(-1);
 
-  // Element-wise tail: one fused kernel (CPU: vectorized loop, CUDA: one pass) will
-  // replace this chain; it is the hot path of every tuning step.
+  // Element-wise tail, as upstream writes it. The tuner runs the same math through
+  // the fused kernels of schemes/qdq/fused (one pass forward, one backward).
   at::Tensor x = t / scale;
   if (tuning.v.defined()) x = x + tuning.v;
   at::Tensor q, codes, qdq;
