@@ -12,9 +12,7 @@ checkpoint without quantization_config loads as a plain model.
 """
 import argparse
 import contextlib
-import glob
 import json
-import os
 import sys
 
 import torch
@@ -23,35 +21,8 @@ from transformers import AutoModelForCausalLM, AutoRoundConfig
 
 
 
-PACKED_SUFFIXES = (".qweight", ".qzeros", ".scales", ".g_idx")
+from hf_reference import to_fp32_with_checkpoint_floats  # noqa: E402
 
-
-def to_fp32_with_checkpoint_floats(model, model_dir):
-    """The loaded model in fp32: auto-round's CPU loader cast everything to fp16, which
-    rounded the float tensors (embeddings, norms, unquantized linears) and the rotary
-    embedding's inv_freq; cast back, reload the former from the checkpoint and rebuild
-    the latter. The QuantLinear buffers stay as loaded (packed ints; fp16 scales, exact
-    in fp32)."""
-    from safetensors import safe_open
-    model = torch.nn.Module.float(model)  # transformers refuses .float() on quantized models
-    state = {}
-    for shard in glob.glob(os.path.join(model_dir, "*.safetensors")):
-        with safe_open(shard, "pt") as f:
-            for k in f.keys():
-                if not k.endswith(PACKED_SUFFIXES):
-                    state[k] = f.get_tensor(k).float()
-    _, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected:
-        raise RuntimeError(f"checkpoint tensors the model does not have: {unexpected}")
-    rebuilt = 0
-    for name, m in list(model.named_modules()):
-        if name.endswith("rotary_emb"):
-            parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
-            setattr(parent, name.rsplit(".", 1)[-1], type(m)(config=model.config))
-            rebuilt += 1
-    if rebuilt == 0:
-        raise RuntimeError("no rotary embedding found to rebuild in fp32")
-    return model
 
 def main():
     ap = argparse.ArgumentParser()

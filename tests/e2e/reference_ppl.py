@@ -6,10 +6,11 @@ Prints {"ppl", "windows", "tokens"} as JSON; --ids-out also writes the token ids
 """
 import argparse
 import json
-import math
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from hf_reference import window_perplexity
 
 
 def main():
@@ -30,20 +31,9 @@ def main():
         ids = ids[1:]
     if a.ids_out:
         json.dump(ids, open(a.ids_out, "w"))
-    body = a.seqlen - 1 if adds_bos else a.seqlen
-    n = len(ids) // body
-    if a.windows:
-        n = min(n, a.windows)
     model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32, attn_implementation="eager").eval()
-    nll, count = 0.0, 0
-    with torch.no_grad():
-        for w in range(n):
-            seq = ([bos] if adds_bos else []) + ids[w * body:(w + 1) * body]
-            x = torch.tensor([seq])
-            logp = torch.log_softmax(model(x).logits[0, :-1].double(), -1)
-            nll -= logp.gather(-1, x[0, 1:, None]).sum().item()
-            count += len(seq) - 1
-    print(json.dumps({"ppl": math.exp(nll / count), "windows": n, "tokens": count}))
+    ppl, n, count = window_perplexity(model, ids, bos, adds_bos, a.seqlen, a.windows)
+    print(json.dumps({"ppl": ppl, "windows": n, "tokens": count}))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import glob
 import json
-import math
 import os
 import sys
 
@@ -46,35 +45,8 @@ CASES = {
 
 
 
-PACKED_SUFFIXES = (".qweight", ".qzeros", ".scales", ".g_idx")
+from hf_reference import to_fp32_with_checkpoint_floats, window_perplexity  # noqa: E402
 
-
-def to_fp32_with_checkpoint_floats(model, model_dir):
-    """The loaded model in fp32: auto-round's CPU loader cast everything to fp16, which
-    rounded the float tensors (embeddings, norms, unquantized linears) and the rotary
-    embedding's inv_freq; cast back, reload the former from the checkpoint and rebuild
-    the latter. The QuantLinear buffers stay as loaded (packed ints; fp16 scales, exact
-    in fp32)."""
-    from safetensors import safe_open
-    model = torch.nn.Module.float(model)  # transformers refuses .float() on quantized models
-    state = {}
-    for shard in glob.glob(os.path.join(model_dir, "*.safetensors")):
-        with safe_open(shard, "pt") as f:
-            for k in f.keys():
-                if not k.endswith(PACKED_SUFFIXES):
-                    state[k] = f.get_tensor(k).float()
-    _, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected:
-        raise RuntimeError(f"checkpoint tensors the model does not have: {unexpected}")
-    rebuilt = 0
-    for name, m in list(model.named_modules()):
-        if name.endswith("rotary_emb"):
-            parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
-            setattr(parent, name.rsplit(".", 1)[-1], type(m)(config=model.config))
-            rebuilt += 1
-    if rebuilt == 0:
-        raise RuntimeError("no rotary embedding found to rebuild in fp32")
-    return model
 
 def export(model_dir, fmt, sym, layer_config, out_dir):
     found = glob.glob(os.path.join(out_dir, "*", "config.json"))
@@ -93,19 +65,7 @@ def perplexity(model, tok, text, seqlen, windows):
     ids = tok(text)["input_ids"]
     bos = tok.bos_token_id
     adds_bos = bos is not None and len(ids) > 0 and ids[0] == bos
-    if adds_bos:
-        ids = ids[1:]
-    body = seqlen - 1 if adds_bos else seqlen
-    n = min(len(ids) // body, windows) if windows else len(ids) // body
-    nll, count = 0.0, 0
-    with torch.no_grad():
-        for w in range(n):
-            seq = ([bos] if adds_bos else []) + ids[w * body:(w + 1) * body]
-            x = torch.tensor([seq])
-            logp = torch.log_softmax(model(x).logits[0, :-1].double(), -1)
-            nll -= logp.gather(-1, x[0, 1:, None]).sum().item()
-            count += len(seq) - 1
-    return math.exp(nll / count), n, count
+    return window_perplexity(model, ids[1:] if adds_bos else ids, bos, adds_bos, seqlen, windows)
 
 
 def main():
