@@ -15,6 +15,8 @@
 // The relative error of quantization itself (float model vs fake) is printed beside.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include "tests/support/run_command.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,20 +41,8 @@ namespace {
 const std::string kSource = ARECIPE_SOURCE_DIR;
 const std::string kBinary = std::string(ARECIPE_BINARY_DIR) + "/arecipe";
 
-struct Result {
-  int rc;
-  std::string out;
-};
-
-Result sh(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+using testing_support::CommandResult;
+CommandResult sh(const std::string& cmd) { return testing_support::run_command(cmd); }
 
 struct InteropCase {
   const char* name;
@@ -85,9 +75,9 @@ tuning: {preset: rtn}
 export: [auto_round, auto_gptq, fake]
 output: out/{name}
 )") + c.rules);
-  const Result run = sh(kBinary + " run -q " + (dir / "recipe.yaml").string() + " --model " + model + " --output " +
+  const CommandResult run = sh(kBinary + " run -q " + (dir / "recipe.yaml").string() + " --model " + model + " --output " +
                         (dir / "out").string() + " --json 2>&1");
-  ASSERT_EQ(run.rc, 0) << run.out;
+  ASSERT_EQ(run.rc, 0) << run.output;
   const fs::path out = dir / "out";
   for (const char* sub : {"auto-round", "auto-gptq", "fake"}) ASSERT_TRUE(fs::exists(out / sub / "config.json")) << sub;
 
@@ -120,11 +110,11 @@ output: out/{name}
     }
 
     const std::string hf_out = (dir / (std::string(fmt) + "-hf.safetensors")).string();
-    const Result hf = sh(std::string(py) + " " + kSource + "/tests/e2e/hf_logits.py --model " + (out / fmt).string() +
+    const CommandResult hf = sh(std::string(py) + " " + kSource + "/tests/e2e/hf_logits.py --model " + (out / fmt).string() +
                          " --ids " + (dir / "ids.json").string() + " --out " + hf_out + " 2>" +
                          (dir / "hf.log").string());
-    ASSERT_EQ(hf.rc, 0) << hf.out << read_text_file((dir / "hf.log").string());
-    const json info = json::parse(hf.out);
+    ASSERT_EQ(hf.rc, 0) << hf.output << read_text_file((dir / "hf.log").string());
+    const json info = json::parse(hf.output);
     // auto-round replaced the quantized linears by its own QuantLinear modules.
     EXPECT_EQ(info.at("quantized_modules").get<size_t>(), packed.quantization()->quantized().size());
     SafetensorsFile f(hf_out);
@@ -143,10 +133,10 @@ output: out/{name}
 
   // `arecipe eval` of the packed exports = of the fake export, to every digit printed.
   auto eval = [&](const std::string& d) {
-    const Result r = sh(kBinary + " eval -q --threads 1 --model " + d + " --text " + kSource + "/" + c.text +
+    const CommandResult r = sh(kBinary + " eval -q --threads 1 --model " + d + " --text " + kSource + "/" + c.text +
                         " --seqlen 128 --windows 8 --json");
-    EXPECT_EQ(r.rc, 0) << r.out;
-    return json::parse(r.out).at("ppl").get<double>();
+    EXPECT_EQ(r.rc, 0) << r.output;
+    return json::parse(r.output).at("ppl").get<double>();
   };
   const double ppl_fake = eval((out / "fake").string());
   const double ppl_fp = eval(model);

@@ -2,6 +2,8 @@
 // result must equal auto-round's own export of the same scheme (gen_export_golden.py).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include "tests/support/run_command.h"
 #include <unistd.h>
 
 #include <cstdio>
@@ -39,21 +41,8 @@ export: [auto_round, auto_gptq]
 output: out/{name}
 )";
 
-struct Result {
-  int rc;
-  std::string output;  // stdout and stderr
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = kBinary + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+using Result = testing_support::CommandResult;
+Result run(const std::string& args) { return testing_support::run_command(kBinary + " " + args + " 2>&1"); }
 
 class RunCli : public ::testing::Test {
  protected:
