@@ -8,7 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/json_out.h"
-#include "engine/eval/perplexity.h"
+#include "engine/eval/text_perplexity.h"
 #include "engine/model/model.h"
 #include "engine/text/tokenizer.h"
 #include "engine/util/error.h"
@@ -80,18 +80,13 @@ void run_eval(const EvalArgs& args) {
   std::vector<int64_t> ids = a.text_file.empty()
                                  ? read_token_file(a.tokens_file)
                                  : tok->encode(read_text_file(a.text_file, 1u << 30), /*add_special_tokens=*/true);
-  if (bos && !ids.empty() && ids.front() == *bos) ids.erase(ids.begin());
-  for (int64_t id : ids)
-    if (id < 0 || id >= model.config().vocab_size)
-      fail(input, "token id " + std::to_string(id) + " outside the model's vocabulary (" +
-                      std::to_string(model.config().vocab_size) + ")");
   PerplexityOptions opt;
   opt.seqlen = a.seqlen;
   if (a.windows > 0) opt.max_windows = a.windows;
   opt.batch_size = a.batch_size;
   opt.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
   spdlog::info("{}: {} tokens, seqlen {}, {} threads", a.model, ids.size(), a.seqlen, runtime_threads());
-  const PerplexityResult r = perplexity(model, ids, bos, opt);
+  const PerplexityResult r = ids_perplexity(model, std::move(ids), bos, opt, input);
   if (a.json) {
     print_json({{"model", args.model}, {"ppl", r.ppl}, {"mean_nll", r.mean_nll}, {"windows", r.windows},
                 {"tokens", r.tokens}, {"seqlen", a.seqlen}});
