@@ -85,7 +85,6 @@ void run_eval(const EvalArgs& args) {
   if (a.windows > 0) opt.max_windows = a.windows;
   opt.batch_size = a.batch_size;
   opt.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
-  spdlog::info("{}: {} tokens, seqlen {}, {} threads", a.model, ids.size(), a.seqlen, runtime_threads());
   const PerplexityResult r = ids_perplexity(model, std::move(ids), bos, opt, input);
   if (a.json) {
     print_json({{"model", args.model}, {"ppl", r.ppl}, {"mean_nll", r.mean_nll}, {"windows", r.windows},

@@ -1,9 +1,12 @@
 #include "engine/eval/text_perplexity.h"
 
+#include <spdlog/spdlog.h>
+
 #include "engine/model/model.h"
 #include "engine/text/tokenizer.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
+#include "engine/util/runtime.h"
 
 namespace arecipe {
 
@@ -23,6 +26,7 @@ PerplexityResult ids_perplexity(const Model& model, std::vector<int64_t> ids, st
     if (id < 0 || id >= model.config().vocab_size)
       fail(source, "token id " + std::to_string(id) + " outside the model's vocabulary (" +
                        std::to_string(model.config().vocab_size) + ")");
+  spdlog::info("{}: {} tokens, seqlen {}, {} threads", source, ids.size(), options.seqlen, runtime_threads());
   return perplexity(model, ids, bos, options);
 }
 
