@@ -202,8 +202,37 @@ std::vector<std::vector<size_t>> tie_groups(const dsl::Recipe& r, const Plan& pl
   return groups;
 }
 
+// Upstream keeps int weight-only layers whose in/out features are not multiples of 32
+// in 16 bits (spec 1.9; the GPTQ/AWQ packers need them), whatever the format. Layers
+// that got their scheme from the default scheme follow upstream, with one warning; a
+// rule that names such a layer explicitly still gets the error from check_formats.
+void keep_unpackable_int_layers(const dsl::Recipe& r, Plan& plan) {
+  bool gguf_only = !r.exports.empty();
+  for (const auto& ex : r.exports)
+    gguf_only = gguf_only && schemes::parse_export_format(ex.value)->kind == schemes::FormatKind::gguf;
+  if (gguf_only) return;
+  std::vector<std::string> kept;
+  const LayerPlan* first = nullptr;
+  for (auto& l : plan.layers) {
+    if (l.keep || l.pinned || l.scheme.is_gguf() || l.scheme.data_type != "int" || !l.scheme.weight_only()) continue;
+    if (l.layer.in_features % 32 == 0 && l.layer.out_features % 32 == 0) continue;
+    l.keep = true;
+    if (!first) first = &l;
+    kept.push_back(l.layer.name + " (" + std::to_string(l.layer.out_features) + " x " +
+                   std::to_string(l.layer.in_features) + ")");
+  }
+  if (kept.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < kept.size() && i < 3; ++i) list += (i ? ", " : "") + kept[i];
+  if (kept.size() > 3) list += " and " + std::to_string(kept.size() - 3) + " more";
+  plan.warnings.push_back({blame(r, *first, Field::bits),
+                           std::to_string(kept.size()) + " int layer(s) kept in 16 bits because in/out features are "
+                           "not multiples of 32, as upstream does: " + list});
+}
+
 void run_checks(const dsl::Recipe& recipe, Plan& plan) {
   check_scheme_validity(recipe, plan);
+  keep_unpackable_int_layers(recipe, plan);
   check_formats(recipe, plan);
   check_ties(recipe, plan);
   check_target(recipe, plan);

@@ -77,3 +77,26 @@ TEST(Checks, TargetMustBeReachable) {
                 .find("avg_bits 7.0000 is out of reach"),
             std::string::npos);
 }
+
+TEST(Checks, IntLayersNotMultiplesOf32StayIn16BitsAsUpstream) {
+  // hidden 64, intermediate 172 (stories260K's shape): every MLP linear is 172 wide.
+  const ModelConfig c = tiny_llama(64, 172, 4);
+  const Plan p = plan_text("arecipe: 1\nscheme: {preset: W4A16, group_size: 32}\nexport: [auto_round]\n", c);
+  size_t kept = 0;
+  for (const auto& l : p.layers) {
+    if (l.layer.block < 0) continue;  // lm_head: kept by default anyway
+    const bool narrow = l.layer.in_features % 32 != 0 || l.layer.out_features % 32 != 0;
+    EXPECT_EQ(l.keep, narrow) << l.layer.name;
+    kept += l.keep;
+  }
+  EXPECT_EQ(kept, 12u);  // gate/up/down of 4 blocks
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_NE(p.warnings[0].message.find("12 int layer(s) kept in 16 bits"), std::string::npos) << p.warnings[0].message;
+  // A rule that asks for such a layer explicitly still gets the error.
+  EXPECT_NE(error_of([&] {
+              plan_text("arecipe: 1\nscheme: W4A16\nrules:\n  - {match: {role: mlp_down}, scheme: {bits: 4, group_size: 32}}\n"
+                        "export: [auto_round]\n",
+                        c);
+            }).find("needs in_features and out_features divisible by 32"),
+            std::string::npos);
+}

@@ -101,4 +101,24 @@ rm -rf "$WORK/out"
   || bad "full disk: rc $rc, $(ls "$WORK"), $(cat "$TMP/full.err")"
 [[ -z $(ls -d "$WORK"/out/*.tmp-* "$WORK"/out.tmp-* 2>/dev/null) ]] && pass "full disk: temp dirs removed" \
   || bad "full disk left: $(ls -d "$WORK"/out/*.tmp-* "$WORK"/out.tmp-* 2>/dev/null)"
+# 9. stories260K, W4 G32 RTN, all four int formats in one run, perplexity in the JSON;
+# its 172-wide MLP layers stay 16-bit as upstream keeps them (one warning).
+cat > "$TMP/stories.yaml" <<YAML
+arecipe: 1
+name: stories-all-formats
+description: run_tuned.sh
+model: ../shared/fixtures/models/stories260K/hf
+scheme: {preset: W4A16, group_size: 32}
+tuning: {preset: rtn}
+eval: {datasets: [../shared/fixtures/corpora/tinystories_valid_head794k.txt], seqlen: 512, max_tokens: 5110}
+export: [auto_round, auto_gptq, auto_awq, fake]
+output: $WORK/stories
+YAML
+"$ARECIPE" run "$TMP/stories.yaml" --json --allow-output-anywhere > "$TMP/st.json" 2> "$TMP/st.err"; rc=$?
+[[ $rc -eq 0 && $(json "$TMP/st.json" "sorted(d['formats']) == ['auto_awq', 'auto_gptq', 'auto_round', 'fake'] and d['quantized_layers'] == 20 and d['ppl']['quantized'] > d['ppl']['fp'] > 1") == True ]] \
+  && pass "stories260K: four formats, ppl $(json "$TMP/st.json" "d['ppl']")" || bad "stories260K all formats: rc $rc $(cat "$TMP/st.json" "$TMP/st.err")"
+grep -q "15 int layer(s) kept in 16 bits" "$TMP/st.err" && pass "172-wide layers kept with one warning" || bad "no keep warning: $(cat "$TMP/st.err")"
+for f in auto-round auto-gptq auto-awq fake; do
+  [[ -s $WORK/stories/$f/config.json && -s $WORK/stories/$f/arecipe.lock.json ]] && pass "stories $f written" || bad "stories $f missing"
+done
 finish
