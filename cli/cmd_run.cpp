@@ -11,6 +11,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <unistd.h>
 
 #include "autoscheme/planning.h"
 #include "autoscheme/report.h"
@@ -23,6 +25,8 @@
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 #include "engine/util/runtime.h"
+#include "exporters/gguf/export_model.h"
+#include "exporters/gguf/to_hf.h"
 #include "exporters/model_card.h"
 #include "exporters/model_export.h"
 
@@ -112,6 +116,38 @@ std::string tuning_text(const autoscheme::TuningSettings& t, const text::Calibra
   return s;
 }
 
+bool is_gguf_format(const std::string& f) { return f.rfind("gguf:", 0) == 0; }
+
+// export: [gguf:TYPE]: llama.cpp's own quantizers and mixture rules (docs/gguf.md),
+// byte-identical to llama-quantize, written to <dir>/<name>-<type>.gguf with the lock
+// file and model card beside it. Tuned GGUF is not implemented: such recipes must run
+// with tuning: {preset: rtn} (refused up front otherwise).
+std::string export_gguf(const std::string& model_dir, const std::string& format, const std::string& dir,
+                        const std::string& name, bool force, const std::map<std::string, std::string>& side_files) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!force) fail(dir, "already exists (pass --force to replace it)");
+    fs::remove_all(dir, ec);
+  }
+  const std::string staging = dir + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) fail(staging, "cannot create directory: " + ec.message());
+  try {
+    gguf::ExportOptions o;
+    o.mixture = format.substr(5);
+    gguf::export_model(model_dir, o, staging + "/" + name + "-" + o.mixture + ".gguf");
+    for (const auto& [file, contents] : side_files) write_file_atomic(staging + "/" + file, contents);
+    fs::rename(staging, dir, ec);
+    if (ec) fail(dir, "cannot rename " + staging + " into place: " + ec.message());
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  return dir;
+}
+
 struct EvalPlan {
   std::string text;
   int64_t seqlen = 2048;
@@ -151,10 +187,6 @@ void run(const RunArgs& a) {
   const autoscheme::TuningSettings tuning = autoscheme::resolve_tuning(p.recipe);
   std::fputs(autoscheme::warnings_text(p.plan).c_str(), stderr);
   for (const auto& w : tuning.warnings) spdlog::warn("{}", w);
-  if (tuning.mode != TuningMode::Rtn && p.recipe.calibration.empty())
-    fail(p.recipe.sources.front()->path,
-         std::string(tuning.mode == TuningMode::SignRound ? "SignRound tuning" : "opt-RTN") +
-             " needs calibration data: add e.g. calibration: [{file: my-text.txt}], or use tuning: {preset: rtn}");
   const std::vector<EvalPlan> evals = eval_plans(p.recipe);
   const autoscheme::Summary summary = autoscheme::summarize(p.plan);
 
@@ -163,8 +195,20 @@ void run(const RunArgs& a) {
   req.out_dir = a.output.empty() ? p.recipe.output.value : a.output;
   req.force = a.force;
   req.global = global_scheme(p.plan);
-  for (const auto& e : p.recipe.exports) req.formats.push_back(e.value);
-  if (req.formats.empty()) req.formats.push_back("auto_round");  // upstream's default format
+  std::vector<std::string> gguf_formats;
+  for (const auto& e : p.recipe.exports) (is_gguf_format(e.value) ? gguf_formats : req.formats).push_back(e.value);
+  if (req.formats.empty() && gguf_formats.empty()) req.formats.push_back("auto_round");  // upstream's default format
+  if (!gguf_formats.empty() && tuning.mode != TuningMode::Rtn)
+    fail(p.recipe.sources.front()->path,
+         "tuned GGUF export is not implemented yet; " + gguf_formats.front() +
+             " is written with llama.cpp's own quantizers: run it with --set tuning.preset=rtn");
+  if (!gguf_formats.empty() && !req.formats.empty())
+    fail(p.recipe.sources.front()->path, "a GGUF export and other formats in one run are not supported yet; "
+                                         "run the recipe once per kind of export");
+  if (tuning.mode != TuningMode::Rtn && p.recipe.calibration.empty())
+    fail(p.recipe.sources.front()->path,
+         std::string(tuning.mode == TuningMode::SignRound ? "SignRound tuning" : "opt-RTN") +
+             " needs calibration data: add e.g. calibration: [{file: my-text.txt}], or use tuning: {preset: rtn}");
   for (const auto& l : p.plan.layers)
     req.layers.push_back({l.layer.name, !l.keep && !l.scheme.is_unquantized(), to_layer_scheme(l.scheme),
                           l.layer.block >= 0});
@@ -187,7 +231,13 @@ void run(const RunArgs& a) {
     spdlog::info("quantizing {} with RTN into {}", p.model.dir, req.out_dir);
     card.tuning = tuning_text(tuning, nullptr);
     req.side_files["README.md"] = exporters::model_card_markdown(card, false);
-    exported = exporters::quantize_and_export(req);
+    if (gguf_formats.empty()) {
+      exported = exporters::quantize_and_export(req);
+    } else {
+      req.formats = gguf_formats;
+      exported.out_dirs.push_back(export_gguf(p.model.dir, gguf_formats.front(), req.out_dir, p.recipe.name.value,
+                                              req.force, req.side_files));
+    }
   } else {
     tune::ExecutorRequest x;
     x.tuning = tuning;
@@ -229,7 +279,16 @@ void run(const RunArgs& a) {
     opt.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
     spdlog::info("evaluating perplexity on {} (seqlen {})", e.text, e.seqlen);
     const PerplexityResult fp = text_perplexity(p.model.dir, e.text, opt);
-    const PerplexityResult q = text_perplexity(eval_dir(req.formats, exported.out_dirs), e.text, opt);
+    PerplexityResult q;
+    if (!gguf_formats.empty()) {
+      // The GGUF file, dequantized into a temporary HF dir with the source's tokenizer.
+      const std::string file = exported.out_dirs.front() + "/" + p.recipe.name.value + "-" +
+                               gguf_formats.front().substr(5) + ".gguf";
+      const gguf::TempHfDir hf = gguf::gguf_to_temp_hf(file, p.model.dir);
+      q = text_perplexity(hf.path(), e.text, opt);
+    } else {
+      q = text_perplexity(eval_dir(req.formats, exported.out_dirs), e.text, opt);
+    }
     card.perplexity.push_back({e.text, e.seqlen, q.windows, fp.ppl, q.ppl});
   }
   const bool plot = !card.blocks.empty();

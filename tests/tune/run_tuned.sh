@@ -121,4 +121,23 @@ grep -q "15 int layer(s) kept in 16 bits" "$TMP/st.err" && pass "172-wide layers
 for f in auto-round auto-gptq auto-awq fake; do
   [[ -s $WORK/stories/$f/config.json && -s $WORK/stories/$f/arecipe.lock.json ]] && pass "stories $f written" || bad "stories $f missing"
 done
+# 10. export: [gguf:q4_k_m] through run: the same bytes as `arecipe gguf` (itself
+# byte-identical to llama-quantize, tests/gguf), perplexity of the GGUF in the JSON;
+# tuned GGUF is refused up front.
+cat > "$TMP/gguf.yaml" <<YAML
+arecipe: 1
+name: tiny-q4km
+description: run_tuned.sh
+model: examples/tiny-qwen3/model
+scheme: GGUF:Q4_K
+tuning: {preset: rtn}
+eval: {datasets: [examples/tiny-qwen3/heldout.txt], seqlen: 64, max_tokens: 630}
+export: ["gguf:q4_k_m"]
+output: $WORK/gguf
+YAML
+"$ARECIPE" run "$TMP/gguf.yaml" --json -q > "$TMP/gguf.json" 2>&1 && "$ARECIPE" gguf examples/tiny-qwen3/model --type q4_k_m -o "$TMP/cli.gguf" -q \
+  && cmp -s "$TMP/cli.gguf" "$WORK/gguf/tiny-q4km-q4_k_m.gguf" && [[ $(json "$TMP/gguf.json" "d['ppl']['quantized'] > d['ppl']['fp'] > 1") == True ]] \
+  && pass "run gguf:q4_k_m = arecipe gguf, ppl $(json "$TMP/gguf.json" "d['ppl']")" || bad "run gguf: $(cat "$TMP/gguf.json")"
+rm -rf "$WORK/gguf"
+expect_error "tuned GGUF is refused" "tuned GGUF export is not implemented" -- "$ARECIPE" run "$TMP/gguf.yaml" -q --set tuning.preset=default
 finish
