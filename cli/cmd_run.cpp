@@ -213,6 +213,7 @@ void run(const RunArgs& a) {
     req.layers.push_back({l.layer.name, !l.keep && !l.scheme.is_unquantized(), to_layer_scheme(l.scheme),
                           l.layer.block >= 0});
   req.extra_keys = tuning_keys(tuning, req.global.bits);
+  req.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
   const std::string lock = autoscheme::lock_json_text(p.recipe, p.plan, p.model);
   req.side_files["arecipe.lock.json"] = lock;
 

@@ -8,6 +8,7 @@
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
+#include "engine/util/progress.h"
 #include "exporters/layer_quantize.h"
 
 namespace arecipe::exporters {
@@ -159,7 +160,10 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
   if (req.formats.empty()) throw Error("export: no export format given");
   TensorStore store = TensorStore::open_dir(req.model_dir);
   ExportSession session(req, store);
-  for (const std::string& name : store.names()) {
+  const std::vector<std::string> names = store.names();
+  Progress bar("quantize", static_cast<int64_t>(names.size()), req.show_progress);
+  for (const std::string& name : names) {
+    bar.advance(1, name);
     const LayerDecision* d = session.quantized(name);
     if (d == nullptr) {
       if (!session.part_of_quantized_layer(name)) session.add_tensor(name, load_native(store, name));
@@ -170,6 +174,7 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
     if (store.find(d->name + ".bias")) q.bias = load_native_float(store, d->name + ".bias");
     session.add_quantized(q);
   }
+  bar.finish();
   return session.finish(req.side_files);
 }
 

@@ -39,6 +39,7 @@ struct ModelExportRequest {
   std::string block_prefix = "model.layers";
   nlohmann::json extra_keys = nlohmann::json::object();
   std::map<std::string, std::string> side_files;  // written next to the weights
+  bool show_progress = false;  // quantize_and_export: a bar with ETA (plain lines off a terminal)
 };
 
 struct ModelExportResult {

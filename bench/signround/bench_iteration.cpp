@@ -1,0 +1,102 @@
+// Where one SignRound iteration's time goes, before and after the fused fake-quant
+// kernels: the same block step (forward of one batch, masked MSE, backward) with
+//   plain    the FP weights as leaves with requires_grad (matmuls + everything else)
+//   chain    weights fake-quantized by the ATen op chain (qdq_int, before fusion)
+//   fused    weights fake-quantized by schemes/qdq/fused (what the tuner runs)
+// fake-quant share = (chain or fused) - plain. Median of N iterations.
+//   bench_iteration MODEL_DIR [--block 0] [--bits 2] [--group 32] [--batch 8] [--seqlen 256] [--iters 10] [--threads N]
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/model/model.h"
+#include "engine/tune/signround.h"
+#include "engine/util/runtime.h"
+#include "engine/util/torch_compat.h"
+#include "schemes/qdq/int_qdq.h"
+
+using namespace arecipe;
+
+namespace {
+
+double median_ms(int iters, const std::function<void()>& step) {
+  step();  // warm-up
+  std::vector<double> t;
+  for (int i = 0; i < iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_iteration MODEL_DIR [--block B] [--bits N] [--group G] [--batch N] [--seqlen T] [--iters N] [--threads N]\n");
+    return 2;
+  }
+  int block = 0, bits = 2, batch = 8, seqlen = 256, iters = 10, threads = 0;
+  int64_t group = 32;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    const int v = std::atoi(argv[i + 1]);
+    if (k == "--block") block = v;
+    else if (k == "--bits") bits = v;
+    else if (k == "--group") group = v;
+    else if (k == "--batch") batch = v;
+    else if (k == "--seqlen") seqlen = v;
+    else if (k == "--iters") iters = v;
+    else if (k == "--threads") threads = v;
+  }
+  init_runtime(threads);
+  const Model model = Model::open(argv[1]);
+  const BlockWeights fp = model.load_block(block);
+  const ForwardContext ctx = model.arch().make_context(seqlen);
+  at::Tensor x, ref;
+  {
+    NoGradGuard no_grad;
+    at::Tensor ids = at::arange(batch * seqlen, at::kLong).view({batch, seqlen}).remainder(model.config().vocab_size);
+    x = model.embed(ids);
+    ref = model.arch().block_forward(block, fp, x, ctx);
+  }
+  std::vector<tune::TunableLayer> layers;
+  for (const auto& l : model.inventory().layers)
+    if (l.block == block)
+      layers.push_back(tune::TunableLayer::create(l.name, {bits, group, true, "int"}, fp.get(l.name + ".weight"), {},
+                                                  true, 0.005, 0.005));
+  auto step = [&](const std::function<at::Tensor(tune::TunableLayer&)>& weight_of) {
+    const BlockWeights w = tune::with_layer_weights(fp, layers, weight_of);
+    const at::Tensor out = model.arch().block_forward(block, w, x, ctx);
+    (out - ref).pow(2).mean().backward();
+    for (auto& l : layers) l.sign_step(1.0);  // also zeroes the gradients
+  };
+  std::vector<at::Tensor> leaves;
+  for (auto& l : layers) leaves.push_back(l.weight.clone().set_requires_grad(true));
+  size_t k = 0;
+  const double plain = median_ms(iters, [&] {
+    k = 0;
+    step([&](tune::TunableLayer&) { return leaves[k++]; });
+    for (auto& w : leaves) w.mutable_grad() = at::Tensor();
+  });
+  const double chain = median_ms(iters, [&] { step([](tune::TunableLayer& l) { return qdq::qdq_int(l.weight, l.spec, l.params).qdq; }); });
+  const double fused = median_ms(iters, [&] { step([](tune::TunableLayer& l) { return l.fake_quant(); }); });
+  std::printf("SignRound iteration, %s block %d, W%dG%lld, batch %d x %d, %d threads (median of %d, ms)\n", argv[1],
+              block, bits, static_cast<long long>(group), batch, seqlen, runtime_threads(), iters);
+  std::printf("  %-34s %8.1f\n", "matmuls + other (plain weights)", plain);
+  std::printf("  %-34s %8.1f   fake-quant %.1f (%.0f%%)\n", "before fusion (ATen chain)", chain, chain - plain,
+              100 * (chain - plain) / chain);
+  std::printf("  %-34s %8.1f   fake-quant %.1f (%.0f%%)\n", "after fusion (fused kernels)", fused, fused - plain,
+              100 * (fused - plain) / fused);
+  std::printf("  iteration speed-up from fusion: %.2fx\n", chain / fused);
+  return 0;
+}
