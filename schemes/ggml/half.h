@@ -67,4 +67,15 @@ inline uint16_t fp32_to_bf16(float f) {
 }
 inline float bf16_to_fp32(uint16_t b) { return bits_f32(static_cast<uint32_t>(b) << 16); }
 
+// An f16 field of a block (unaligned, little-endian as ggml's structs on x86).
+inline void put_f16(uint8_t* p, float v) {
+  const uint16_t h = fp32_to_fp16(v);
+  std::memcpy(p, &h, 2);
+}
+inline float get_f16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return fp16_to_fp32(h);
+}
+
 }  // namespace arecipe::ggml

@@ -16,15 +16,6 @@ namespace {
 
 constexpr int QK = 256;
 
-void put_f16(uint8_t* p, float v) {
-  const uint16_t h = fp32_to_fp16(v);
-  std::memcpy(p, &h, 2);
-}
-float get_f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return fp16_to_fp32(h);
-}
 inline int clampi(int v, int lo, int hi) { return std::max(lo, std::min(hi, v)); }
 
 float sum_squares(const float* x, int n) {

@@ -16,15 +16,6 @@ namespace {
 
 constexpr int kQK = 32;
 
-void put_f16(uint8_t* p, float v) {
-  const uint16_t h = fp32_to_fp16(v);
-  std::memcpy(p, &h, 2);
-}
-float get_f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return fp16_to_fp32(h);
-}
 
 // sigma2 of the imatrix paths: mean square over the whole row, sequential sum.
 float row_sigma2(const float* x, int64_t n) {
