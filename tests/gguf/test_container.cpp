@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "engine/io/gguf_reader.h"
+#include "tests/gguf/scratch_dir.h"
 #include "engine/util/error.h"
 #include "exporters/gguf/gguf_writer.h"
 #include "schemes/ggml/codec.h"
@@ -21,11 +22,7 @@ using namespace arecipe::gguf;
 
 namespace {
 
-fs::path tmp(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("arecipe-gguf-test-" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d / name;
-}
+fs::path tmp(const std::string& name) { return testing_support::scratch_path("gguf-test", name); }
 
 std::string read_bytes(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -63,15 +60,7 @@ fs::path sample_file() {
   return p;
 }
 
-// Removes this process's temporary directory at exit.
-class CleanUp : public ::testing::Environment {
- public:
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(tmp("x").parent_path(), ec);
-  }
-};
-const auto* const kCleanUp = ::testing::AddGlobalTestEnvironment(new CleanUp);
+const auto* const kCleanUp = ::testing::AddGlobalTestEnvironment(new testing_support::ScratchCleanUp("gguf-test"));
 
 TEST(GgufContainer, RoundTrip) {
   const fs::path p = sample_file();

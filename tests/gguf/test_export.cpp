@@ -9,6 +9,7 @@
 #include <map>
 
 #include "engine/io/gguf_reader.h"
+#include "tests/gguf/scratch_dir.h"
 #include "engine/io/tensor_store.h"
 #include "engine/util/error.h"
 #include "exporters/gguf/export_model.h"
@@ -27,11 +28,7 @@ namespace {
 const std::string kQwen = "examples/tiny-qwen3/model";
 const std::string kStories = "../shared/fixtures/models/stories260K/hf";
 
-fs::path tmp(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("arecipe-gguf-export-" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d / name;
-}
+fs::path tmp(const std::string& name) { return testing_support::scratch_path("gguf-export", name); }
 
 std::vector<float> tensor_f32(const Reader& r, const std::string& name) {
   const TensorEntry* t = r.find_tensor(name);
@@ -51,15 +48,7 @@ std::vector<float> hf_f32(const std::string& dir, const std::string& name) {
   return out;
 }
 
-// Removes this process's temporary directory at exit.
-class CleanUp : public ::testing::Environment {
- public:
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(tmp("x").parent_path(), ec);
-  }
-};
-const auto* const kCleanUp = ::testing::AddGlobalTestEnvironment(new CleanUp);
+const auto* const kCleanUp = ::testing::AddGlobalTestEnvironment(new testing_support::ScratchCleanUp("gguf-export"));
 
 TEST(GgufExport, TinyQwen3F16) {
   const fs::path out = tmp("qwen-f16.gguf");
