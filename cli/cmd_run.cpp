@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <unistd.h>
 
 #include "autoscheme/planning.h"
 #include "autoscheme/report.h"
@@ -29,6 +28,7 @@
 #include "exporters/gguf/to_hf.h"
 #include "exporters/model_card.h"
 #include "exporters/model_export.h"
+#include "exporters/output_dir.h"
 
 namespace arecipe::cli {
 namespace {
@@ -124,28 +124,13 @@ bool is_gguf_format(const std::string& f) { return f.rfind("gguf:", 0) == 0; }
 // with tuning: {preset: rtn} (refused up front otherwise).
 std::string export_gguf(const std::string& model_dir, const std::string& format, const std::string& dir,
                         const std::string& name, bool force, const std::map<std::string, std::string>& side_files) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!force) fail(dir, "already exists (pass --force to replace it)");
-    fs::remove_all(dir, ec);
-  }
-  const std::string staging = dir + ".tmp-" + std::to_string(::getpid());
-  fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  if (ec) fail(staging, "cannot create directory: " + ec.message());
-  try {
-    gguf::ExportOptions o;
-    o.mixture = format.substr(5);
-    gguf::export_model(model_dir, o, staging + "/" + name + "-" + o.mixture + ".gguf");
-    for (const auto& [file, contents] : side_files) write_file_atomic(staging + "/" + file, contents);
-    fs::rename(staging, dir, ec);
-    if (ec) fail(dir, "cannot rename " + staging + " into place: " + ec.message());
-  } catch (...) {
-    fs::remove_all(staging, ec);
-    throw;
-  }
-  return dir;
+  exporters::OutputDir out(dir, force);  // staged under <dir>.tmp-<pid>, renamed when complete
+  gguf::ExportOptions o;
+  o.mixture = format.substr(5);
+  gguf::export_model(model_dir, o, out.path() + "/" + name + "-" + o.mixture + ".gguf");
+  for (const auto& [file, contents] : side_files) write_file_atomic(out.path() + "/" + file, contents);
+  out.commit();
+  return out.final_path();
 }
 
 struct EvalPlan {
@@ -243,7 +228,7 @@ void run(const RunArgs& a) {
     tune::ExecutorRequest x;
     x.tuning = tuning;
     x.calibration = p.recipe.calibration;
-    x.fingerprint = lock + "\n" + tuning_keys(tuning, req.global.bits).dump() + "\nseed " + std::to_string(tuning.seed) +
+    x.fingerprint = lock + "\n" + req.extra_keys.dump() + "\nseed " + std::to_string(tuning.seed) +
                     "\nformats " + nlohmann::json(req.formats).dump();
     x.work_dir = req.out_dir + ".arecipe-work";
     x.resume = a.resume;
