@@ -3,11 +3,14 @@
 //   plain    the FP weights as leaves with requires_grad (matmuls + everything else)
 //   chain    weights fake-quantized by the ATen op chain (qdq_int, before fusion)
 //   fused    weights fake-quantized by schemes/qdq/fused (what the tuner runs)
-// fake-quant share = (chain or fused) - plain. Median of N iterations.
+//   matmuls  the same GEMMs alone (each linear's forward and its two backward GEMMs, and
+//            attention's QK^T and PV with their backward GEMMs), on random data
+// fake-quant share = (chain or fused) - plain; other = plain - matmuls. Median of N iterations.
 //   bench_iteration MODEL_DIR [--block 0] [--bits 2] [--group 32] [--batch 8] [--seqlen 256] [--iters 10] [--threads N]
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -80,6 +83,27 @@ int main(int argc, char** argv) {
     (out - ref).pow(2).mean().backward();
     for (auto& l : layers) l.sign_step(1.0);  // also zeroes the gradients
   };
+  // The block's GEMMs replayed with the shapes of one step: what a perfect everything-else
+  // would leave. Causal masking is not exploited by eager attention, so full T x T.
+  const auto& cfg = model.config();
+  const int64_t tokens = int64_t{batch} * seqlen;
+  std::vector<std::array<at::Tensor, 3>> gemms;  // input, weight, output grad
+  for (const auto& l : layers)
+    gemms.push_back({at::randn({tokens, l.weight.size(1)}), l.weight, at::randn({tokens, l.weight.size(0)})});
+  const at::Tensor q = at::randn({batch, cfg.num_attention_heads, seqlen, cfg.head_dim});
+  const at::Tensor kt = at::randn_like(q), v = at::randn_like(q);
+  const at::Tensor probs = at::softmax(at::randn({batch, cfg.num_attention_heads, seqlen, seqlen}), -1);
+  const double matmuls = median_ms(iters, [&] {
+    for (const auto& [in, w, gout] : gemms) {
+      (void)at::matmul(in, w.t());     // forward
+      (void)at::matmul(gout, w);       // grad of the input
+      (void)at::matmul(gout.t(), in);  // grad of the weight
+    }
+    const at::Tensor scores = at::matmul(q, kt.transpose(-1, -2));
+    const at::Tensor out = at::matmul(probs, v);
+    (void)at::matmul(scores, kt), (void)at::matmul(scores.transpose(-1, -2), q);  // dQ, dK
+    (void)at::matmul(out, v.transpose(-1, -2)), (void)at::matmul(probs.transpose(-1, -2), out);  // dP, dV
+  });
   std::vector<at::Tensor> leaves;
   for (auto& l : layers) leaves.push_back(l.weight.clone().set_requires_grad(true));
   size_t k = 0;
@@ -92,7 +116,9 @@ int main(int argc, char** argv) {
   const double fused = median_ms(iters, [&] { step([](tune::TunableLayer& l) { return l.fake_quant(); }); });
   std::printf("SignRound iteration, %s block %d, W%dG%lld, batch %d x %d, %d threads (median of %d, ms)\n", argv[1],
               block, bits, static_cast<long long>(group), batch, seqlen, runtime_threads(), iters);
-  std::printf("  %-34s %8.1f\n", "matmuls + other (plain weights)", plain);
+  std::printf("  %-34s %8.1f\n", "matmuls alone (GEMM replay)", matmuls);
+  std::printf("  %-34s %8.1f   other (norms, rope, softmax, loss, autograd) %.1f\n", "plain weights (no fake-quant)", plain,
+              plain - matmuls);
   std::printf("  %-34s %8.1f   fake-quant %.1f (%.0f%%)\n", "before fusion (ATen chain)", chain, chain - plain,
               100 * (chain - plain) / chain);
   std::printf("  %-34s %8.1f   fake-quant %.1f (%.0f%%)\n", "after fusion (fused kernels)", fused, fused - plain,
