@@ -214,7 +214,8 @@ void keep_unpackable_int_layers(const dsl::Recipe& r, Plan& plan) {
   std::vector<std::string> kept;
   const LayerPlan* first = nullptr;
   for (auto& l : plan.layers) {
-    if (l.keep || l.pinned || l.scheme.is_gguf() || l.scheme.data_type != "int" || !l.scheme.weight_only()) continue;
+    const bool named_by_rule = l.pinned || l.source[static_cast<size_t>(Field::keep)] >= 1;
+    if (l.keep || named_by_rule || l.scheme.is_gguf() || l.scheme.data_type != "int" || !l.scheme.weight_only()) continue;
     if (l.layer.in_features % 32 == 0 && l.layer.out_features % 32 == 0) continue;
     l.keep = true;
     if (!first) first = &l;
@@ -228,6 +229,12 @@ void keep_unpackable_int_layers(const dsl::Recipe& r, Plan& plan) {
   plan.warnings.push_back({blame(r, *first, Field::bits),
                            std::to_string(kept.size()) + " int layer(s) kept in 16 bits because in/out features are "
                            "not multiples of 32, as upstream does: " + list});
+}
+
+void check_allocated(const dsl::Recipe& recipe, const Plan& plan) {
+  check_scheme_validity(recipe, plan);
+  check_formats(recipe, plan);
+  check_ties(recipe, plan);
 }
 
 void run_checks(const dsl::Recipe& recipe, Plan& plan) {

@@ -10,6 +10,10 @@ namespace arecipe::autoscheme {
 // Throws a diagnostic pointing at the recipe line that caused the first problem.
 void run_checks(const dsl::Recipe& recipe, Plan& plan);
 
+// After the target allocator wrote its choice: schemes valid, formats hold them,
+// tie groups intact (the allocator's own invariants, checked like a rule's).
+void check_allocated(const dsl::Recipe& recipe, const Plan& plan);
+
 // Tie groups in effect: lists of indices into plan.layers that must share a scheme.
 std::vector<std::vector<size_t>> tie_groups(const dsl::Recipe& recipe, const Plan& plan);
 

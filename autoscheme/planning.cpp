@@ -1,5 +1,6 @@
 #include "autoscheme/planning.h"
 
+#include "autoscheme/allocate.h"
 #include "autoscheme/resolve.h"
 #include "dsl/loader.h"
 #include "engine/util/error.h"
@@ -14,6 +15,15 @@ Planned plan_recipe(const PlanRequest& request) {
   p.recipe = dsl::load_recipe(dsl::resolve_recipe_argument(request.recipe), options);
   p.model = model_for_recipe(p.recipe, request.model);
   p.plan = resolve(p.recipe, inventory_from_config(p.model.config));
+  if (p.recipe.target && request.scores) {
+    std::vector<std::string> layers = free_layer_names(p.plan);
+    if (!layers.empty()) {
+      std::vector<std::string> options;
+      for (const auto& o : p.recipe.target->options) options.push_back(o.value);
+      const SensitivityTable table = request.scores(ScoreQuery{p.recipe, p.model, std::move(layers), options});
+      apply_allocation(p.recipe, p.plan, allocate(p.recipe, p.plan, table));
+    }
+  }
   return p;
 }
 

@@ -43,6 +43,19 @@ std::string scheme_text(const LayerPlan& l) {
   return l.scheme.label() + (preset ? " [" + *preset + "]" : "");
 }
 
+// "0.0123 *0.0045 0.0001": the layer's score per target option, the chosen one starred.
+std::string scores_text(const Plan& plan, size_t i) {
+  if (!plan.allocation || plan.allocation->choice[i] < 0) return "";
+  const auto row = plan.allocation->scores_of(plan.layers[i].layer.name);
+  std::string out;
+  char buf[32];
+  for (size_t k = 0; k < row.size(); ++k) {
+    std::snprintf(buf, sizeof buf, "%s%.3g", static_cast<int>(k) == plan.allocation->choice[i] ? "*" : "", row[k]);
+    out += (k ? " " : "") + std::string(buf);
+  }
+  return out;
+}
+
 nlohmann::json group_size_json(const schemes::Scheme& s) {
   if (s.group_rows > 0) return nlohmann::json::array({s.group_rows, s.group_size});
   return s.group_size;
@@ -52,20 +65,25 @@ nlohmann::json group_size_json(const schemes::Scheme& s) {
 
 std::string plan_table(const dsl::Recipe& r, const Plan& plan, const TableOptions& options) {
   struct Row {
-    std::string name, role, shape, scheme, bits, origin;
+    std::string name, role, shape, scheme, bits, origin, scores;
     size_t count = 1;
     std::string identity;  // what must be equal to fold
   };
   std::vector<Row> rows;
   std::map<std::string, size_t> folded;  // folded name -> row
-  for (const auto& l : plan.layers) {
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    const auto& l = plan.layers[i];
     const auto b = schemes::layer_bits(l.effective(), l.layer.out_features, l.layer.in_features);
     Row row{l.layer.name,
             role_name(l.layer.role),
             std::to_string(l.layer.out_features) + "x" + std::to_string(l.layer.in_features),
             scheme_text(l),
             fixed(b.bits_per_weight()),
-            decided_by(r, l)};
+            decided_by(r, l),
+            scores_text(plan, i),
+            1,
+            ""};
+    // Folded rows (routed experts) show no per-layer scores: --full does.
     row.identity = row.shape + "|" + row.scheme + "|" + row.origin;
     const std::string f = options.full ? "" : fold_expert_index(l.layer.name);
     if (!f.empty()) {
@@ -81,15 +99,27 @@ std::string plan_table(const dsl::Recipe& r, const Plan& plan, const TableOption
   }
   size_t wn = 5, wr = 4, ws = 5, wsch = 6;
   for (auto& row : rows) {
-    if (row.count > 1) row.name += " x" + std::to_string(row.count);
+    if (row.count > 1) row.name += " x" + std::to_string(row.count), row.scores = "(folded; --full)";
     wn = std::max(wn, row.name.size()), wr = std::max(wr, row.role.size());
     ws = std::max(ws, row.shape.size()), wsch = std::max(wsch, row.scheme.size());
   }
+  // With an allocation, one more column: the scores per option (header names them).
+  size_t wsc = 0;
+  std::string score_head;
+  if (plan.allocation) {
+    score_head = "scores (";
+    for (size_t k = 0; k < plan.allocation->options.size(); ++k)
+      score_head += (k ? " " : "") + plan.allocation->options[k];
+    score_head += "; * chosen)";
+    wsc = score_head.size();
+    for (const auto& row : rows) wsc = std::max(wsc, row.scores.size());
+  }
+  const auto scores_col = [&](const std::string& v) { return wsc ? pad(v, wsc) + "  " : std::string(); };
   std::string out = pad("layer", wn) + "  " + pad("role", wr) + "  " + pad("shape", ws) + "  " + pad("scheme", wsch) +
-                    "  bits/w  set by\n";
+                    "  bits/w  " + scores_col(score_head) + "set by\n";
   for (const auto& row : rows)
     out += pad(row.name, wn) + "  " + pad(row.role, wr) + "  " + pad(row.shape, ws) + "  " + pad(row.scheme, wsch) +
-           "  " + pad(row.bits, 6) + "  " + row.origin + "\n";
+           "  " + pad(row.bits, 6) + "  " + scores_col(row.scores) + row.origin + "\n";
   return out;
 }
 
@@ -108,9 +138,23 @@ std::string plan_summary(const dsl::Recipe& r, const Plan& plan) {
          fixed(s.avg_weight_bits, 4) + " weights only\n";
   out += "average bits/weight, quantized linears only:   " + fixed(s.avg_bits_quantized, 4) + " with scale/zp bits, " +
          fixed(s.avg_weight_bits_quantized, 4) + " weights only\n";
-  if (r.target)
-    out += "target avg_bits " + fixed(r.target->avg_bits.value, 3) + " (reachable " + fixed(plan.target_min_bits, 4) +
-           " to " + fixed(plan.target_max_bits, 4) + "); layers no rule pinned are left to the allocator\n";
+  if (r.target) {
+    const bool scale = r.target->count_scale_bits.value;
+    out += "target avg_bits " + fixed(r.target->avg_bits.value, 3) + " over quantized linears, " +
+           (scale ? "scale/zp bits counted" : "weights only") + " (reachable " + fixed(plan.target_min_bits, 4) +
+           " to " + fixed(plan.target_max_bits, 4) + ")\n";
+    if (const auto& a = plan.allocation) {
+      out += "allocator: " + std::to_string(a->units) + " units, scores " +
+             (a->table.method.empty() ? "unnamed" : a->table.method) + ", achieved " +
+             fixed(s.avg_bits_quantized, 4) + " with scale/zp bits, " + fixed(s.avg_weight_bits_quantized, 4) +
+             " weights only; budget " + std::to_string(a->budget_bits + a->fixed_bits) + " bits, used " +
+             std::to_string(a->used_bits + a->fixed_bits) + "; summed score " + fixed(a->loss, 6) + "; " +
+             std::to_string(a->peak_states) + " DP states at most" + (a->exact ? " (exact)" : "") + "\n";
+      for (const auto& note : a->notes) out += "allocator: " + note + "\n";
+    } else {
+      out += "target: no sensitivity scores were given, so layers no rule pinned show the default scheme\n";
+    }
+  }
   if (r.exports.empty()) out += "no export: listed, so no format checks were made\n";
   return out;
 }
@@ -148,6 +192,26 @@ nlohmann::json layer_config_entry(const LayerPlan& l) {
   return j;
 }
 
+nlohmann::json allocation_json(const Plan& plan) {
+  const Allocation& a = *plan.allocation;
+  const Summary& s = plan.summary;
+  return {{"method", a.table.method},
+          {"options", a.options},
+          {"option_scores", a.option_loss},
+          {"units", a.units},
+          {"params", a.params},
+          {"budget_bits", a.budget_bits + a.fixed_bits},
+          {"fixed_bits", a.fixed_bits},
+          {"used_bits", a.used_bits + a.fixed_bits},
+          {"score", a.loss},
+          {"achieved_avg_bits", s.avg_bits_quantized},
+          {"achieved_avg_weight_bits", s.avg_weight_bits_quantized},
+          {"exact", a.exact},
+          {"resolution_bits", a.resolution},
+          {"peak_states", a.peak_states},
+          {"notes", a.notes}};
+}
+
 nlohmann::json plan_json(const dsl::Recipe& r, const Plan& plan, const ModelSource& model) {
   using nlohmann::json;
   json out;
@@ -168,10 +232,13 @@ nlohmann::json plan_json(const dsl::Recipe& r, const Plan& plan, const ModelSour
                     {"avg_bits_quantized", s.avg_bits_quantized},
                     {"avg_weight_bits_quantized", s.avg_weight_bits_quantized},
                     {"by_scheme", counts}};
-  if (r.target)
+  if (r.target) {
     out["target"] = {{"avg_bits", r.target->avg_bits.value},
+                     {"count_scale_bits", r.target->count_scale_bits.value},
                      {"min_bits", plan.target_min_bits},
                      {"max_bits", plan.target_max_bits}};
+    if (plan.allocation) out["allocation"] = allocation_json(plan);
+  }
   json rules = json::array();
   for (const auto& rule : r.rules)
     rules.push_back({{"index", rule.index}, {"name", rule.label}, {"at", rule.loc.str()},
@@ -188,6 +255,17 @@ nlohmann::json plan_json(const dsl::Recipe& r, const Plan& plan, const ModelSour
 namespace {
 
 std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+
+// ', "option": "W4A16G32", "score": 0.01, "scores": [...], "unit": 3' for a layer the
+// allocator chose for; "" otherwise.
+std::string allocation_fields(const Plan& plan, size_t i) {
+  if (!plan.allocation || plan.allocation->choice[i] < 0) return "";
+  const Allocation& a = *plan.allocation;
+  const auto row = a.scores_of(plan.layers[i].layer.name);
+  const size_t k = static_cast<size_t>(a.choice[i]);
+  return ", \"option\": " + quoted(a.options[k]) + ", \"score\": " + nlohmann::json(row[k]).dump() +
+         ", \"scores\": " + nlohmann::json(row).dump() + ", \"unit\": " + std::to_string(a.unit[i]);
+}
 
 // 45,000 layers (DeepSeek-V3) through nlohmann objects cost seconds; layer rows are
 // written directly instead, with each distinct scheme serialized once.
@@ -216,7 +294,8 @@ std::string plan_json_text(const dsl::Recipe& r, const Plan& plan, const ModelSo
   std::string layers = ",\n \"layers\": [";
   LayerRowWriter w;
   bool first = true;
-  for (const auto& l : plan.layers) {
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    const auto& l = plan.layers[i];
     const auto b = schemes::layer_bits(l.effective(), l.layer.out_features, l.layer.in_features);
     layers += first ? "\n  {" : ",\n  {";
     first = false;
@@ -229,6 +308,7 @@ std::string plan_json_text(const dsl::Recipe& r, const Plan& plan, const ModelSo
     for (size_t f = 0; f < kFieldCount; ++f) layers += (f ? "," : "") + std::to_string(l.source[f]);
     layers += "]";
     if (r.target && !l.pinned && !l.keep) layers += ", \"free\": true";
+    layers += allocation_fields(plan, i);
     layers += "}";
   }
   layers += "\n ]\n}";
@@ -299,6 +379,16 @@ nlohmann::json lock_json(const dsl::Recipe& r, const Plan& plan, const ModelSour
                           {"all_linears_weights_only", s.avg_weight_bits},
                           {"quantized", s.avg_bits_quantized},
                           {"quantized_weights_only", s.avg_weight_bits_quantized}};
+  if (r.target) {
+    lock["target"] = {{"avg_bits", r.target->avg_bits.value}, {"count_scale_bits", r.target->count_scale_bits.value}};
+    // The scores the choice was made from travel with it: the lock alone explains it.
+    if (plan.allocation) {
+      json a = allocation_json(plan);
+      a["scores"] = plan.allocation->table.scores;
+      a["score_options"] = plan.allocation->table.options;
+      lock["allocation"] = a;
+    }
+  }
   return lock;
 }
 
@@ -312,14 +402,15 @@ std::string lock_json_text(const dsl::Recipe& r, const Plan& plan, const ModelSo
   LayerRowWriter w;
   std::map<std::pair<int, int>, std::string> origins;
   bool first = true;
-  for (const auto& l : plan.layers) {
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    const auto& l = plan.layers[i];
     const Field f = l.keep ? Field::keep : Field::bits;
     const auto key = std::make_pair(l.source[static_cast<size_t>(f)], static_cast<int>(l.layer.role) * 2 + l.keep);
     auto it = origins.find(key);
     if (it == origins.end()) it = origins.emplace(key, quoted(field_origin(r, l, f))).first;
     std::string entry = w.scheme_json(l);
     entry.pop_back();  // reopen the object to add "source"
-    rows += (first ? "\n  " : ",\n  ") + quoted(l.layer.name) + ": " + entry + ",\"source\":" + it->second + "}";
+    rows += (first ? "\n  " : ",\n  ") + quoted(l.layer.name) + ": " + entry + ",\"source\":" + it->second + allocation_fields(plan, i) + "}";
     first = false;
   }
   return text + rows + "\n }\n}\n";

@@ -24,6 +24,9 @@ std::string warnings_text(const Plan& plan);
 // {bits: 16, data_type: "float"}.
 nlohmann::json layer_config_entry(const LayerPlan& layer);
 
+// The target allocator's decision in numbers (units, budget, achieved averages, notes).
+nlohmann::json allocation_json(const Plan& plan);
+
 // Everything but the per-layer rows (recipe, model, summary, rules, warnings).
 nlohmann::json plan_json(const dsl::Recipe& recipe, const Plan& plan, const ModelSource& model);
 // plan_json plus "layers": one row per layer with its scheme and per-field origin.

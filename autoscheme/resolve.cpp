@@ -136,6 +136,7 @@ const LayerPlan* Plan::find(const std::string& name) const {
 dsl::SourceLoc field_location(const dsl::Recipe& recipe, const LayerPlan& l, Field f) {
   const int src = l.source[static_cast<size_t>(f)];
   if (src == kBuiltin) return {};
+  if (src == kAllocator) return recipe.target ? recipe.target->loc : dsl::SourceLoc{};
   if (f == Field::keep) {
     const auto& rule = recipe.rules[src - 1];
     return rule.keep ? rule.keep->loc : rule.scheme->loc;
@@ -147,6 +148,7 @@ dsl::SourceLoc field_location(const dsl::Recipe& recipe, const LayerPlan& l, Fie
 std::string field_origin(const dsl::Recipe& recipe, const LayerPlan& l, Field f) {
   const int src = l.source[static_cast<size_t>(f)];
   if (src == kBuiltin) return builtin_reason(l);
+  if (src == kAllocator) return "target allocator (" + field_location(recipe, l, f).str() + ")";
   const std::string at = field_location(recipe, l, f).str();
   if (src == kDefaultScheme) return "default scheme (" + at + ")";
   const auto& rule = recipe.rules[src - 1];
@@ -179,8 +181,8 @@ Plan resolve(const dsl::Recipe& recipe, const Inventory& inventory) {
       const dsl::LayerRef ref{l.layer.name, role_name(l.layer.role), l.layer.block};
       if (!rule.match.matches(ref, inventory.num_blocks)) continue;
       ++matched;
-      l.pinned = true;
       if (has_scheme) {
+        l.pinned = true;
         apply_patch(patch, rule.index, l);
         l.keep = false;
         l.source[static_cast<size_t>(Field::keep)] = rule.index;

@@ -43,7 +43,8 @@ double average_bits_with(const Plan& plan, const schemes::Scheme& option, bool c
   double total = 0;
   int64_t params = 0;
   for (const auto& l : plan.layers) {
-    const schemes::Scheme s = (!l.pinned && !l.keep) ? option : l.effective();
+    if (l.keep) continue;  // the target is over quantized linears, as upstream's avg_bits
+    const schemes::Scheme s = l.pinned ? l.scheme : option;
     const auto b = schemes::layer_bits(s, l.layer.out_features, l.layer.in_features);
     total += count_scale_bits ? b.total_bits : b.weight_bits;
     params += b.params;

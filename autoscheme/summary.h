@@ -7,8 +7,9 @@ namespace arecipe::autoscheme {
 
 Summary summarize(const Plan& plan);
 
-// Average bits of the plan if every free layer (no rule touched it, not kept) used
-// `option` instead: the end points of what a target allocator can reach.
+// Average bits over the quantized linears (kept ones do not count, as upstream's
+// AutoScheme averages over the layers it quantizes) if every free layer (no rule set
+// its scheme, not kept) used `option`: the end points of what the allocator can reach.
 double average_bits_with(const Plan& plan, const schemes::Scheme& option, bool count_scale_bits);
 
 }  // namespace arecipe::autoscheme
