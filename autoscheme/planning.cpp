@@ -15,6 +15,9 @@ Planned plan_recipe(const PlanRequest& request) {
   p.recipe = dsl::load_recipe(dsl::resolve_recipe_argument(request.recipe), options);
   p.model = model_for_recipe(p.recipe, request.model);
   p.plan = resolve(p.recipe, inventory_from_config(p.model.config));
+  if (p.recipe.target && !request.scores && !free_layer_names(p.plan).empty())
+    p.plan.warnings.push_back({p.recipe.target->loc, "target: not allocated by this command (only `arecipe plan` "
+                                                     "scores and allocates); layers no rule pinned show the default scheme"});
   if (p.recipe.target && request.scores) {
     std::vector<std::string> layers = free_layer_names(p.plan);
     if (!layers.empty()) {
