@@ -1,0 +1,75 @@
+#include "engine/probe/probe_layers.h"
+
+#include <ATen/ATen.h>
+
+#include <set>
+
+#include "dsl/suggest.h"
+#include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
+#include "exporters/layer_quantize.h"
+#include "schemes/presets.h"
+
+namespace arecipe::probe {
+
+std::vector<ProbeLayer> resolve_layers(const Model& model, const std::vector<std::string>& names) {
+  if (names.empty()) throw Error("sensitivity probe: no candidate layers to score");
+  std::vector<std::string> known;
+  for (const auto& l : model.inventory().layers) known.push_back(l.name);
+  std::set<std::string> seen;
+  std::vector<ProbeLayer> out;
+  for (const auto& n : names) {
+    if (!seen.insert(n).second) throw Error("sensitivity probe: layer '" + n + "' is listed twice");
+    const LayerInfo* info = nullptr;
+    for (const auto& l : model.inventory().layers)
+      if (l.name == n) info = &l;
+    if (!info)
+      fail(model.dir(), "has no quantizable layer '" + n + "'; " + dsl::did_you_mean(n, known));
+    out.push_back({n, info->block});
+  }
+  return out;
+}
+
+bool is_unquantized_option(const std::string& option) {
+  const auto s = schemes::find_preset(option);
+  return s && s->is_unquantized();
+}
+
+exporters::LayerScheme probe_scheme(const std::string& option) {
+  const auto found = schemes::find_preset(option);
+  if (!found)
+    throw Error("sensitivity probe: unknown option '" + option + "'; " +
+                dsl::did_you_mean(option, schemes::preset_names()));
+  const schemes::Scheme& s = *found;
+  if (s.is_gguf())
+    throw Error("sensitivity probe: option " + option +
+                ": GGUF types are not implemented in the probes (upstream scores them with llama.cpp's "
+                "imatrix search, not plain RTN)");
+  if (!s.weight_only())
+    throw Error("sensitivity probe: option " + option +
+                " quantizes activations; upstream scores those through the activation error, which the "
+                "probes do not implement yet (weight-only options: W2A16, W4A16G32, FPW8A16 ...)");
+  exporters::LayerScheme l;
+  l.bits = s.bits;
+  l.group_size = s.group_size;
+  l.sym = s.sym;
+  l.data_type = s.data_type;
+  l.group_rows = s.group_rows;
+  return l;  // activation fields keep LayerScheme's 16-bit defaults: weight-only
+}
+
+at::Tensor rtn_fake_quant(const std::string& name, const exporters::LayerScheme& s, const at::Tensor& w) {
+  NoGradGuard no_grad;
+  return exporters::rtn_quantize_layer(name, s, w, true).fake_quant.to(at::kFloat).contiguous();
+}
+
+at::Tensor forward_batched(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& x,
+                           const ForwardContext& ctx, int64_t batch) {
+  NoGradGuard no_grad;
+  std::vector<at::Tensor> outs;
+  for (int64_t s = 0; s < x.size(0); s += batch)
+    outs.push_back(arch.block_forward(b, w, x.slice(0, s, std::min(s + batch, x.size(0))), ctx));
+  return at::cat(outs, 0);
+}
+
+}  // namespace arecipe::probe
