@@ -9,6 +9,7 @@
 
 #include "schemes/ggml/blocks.h"
 #include "schemes/ggml/half.h"
+#include "schemes/ggml/k_layout.h"
 #include "schemes/ggml/search.h"
 
 namespace arecipe::ggml::detail {
@@ -30,10 +31,6 @@ void pack_2bit(const uint8_t* L, uint8_t* qs) {
     for (int l = 0; l < 32; ++l)
       qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
 }
-int unpack_2bit(const uint8_t* qs, int i) {
-  const int h = i / 128, s = (i % 128) / 32, l = i % 32;
-  return (qs[32 * h + l] >> (2 * s)) & 3;
-}
 
 // Q4_K/Q5_K 6-bit scale and min packing.
 void pack_scale_min_k4(const uint8_t* ls, const uint8_t* lm, uint8_t* scales) {
@@ -49,15 +46,6 @@ void pack_scale_min_k4(const uint8_t* ls, const uint8_t* lm, uint8_t* scales) {
     }
   }
 }
-void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
 
 // Q3_K's 16 biased 6-bit scales in 12 bytes.
 void pack_scales_q3(const int* s6, uint8_t* scales) {
@@ -71,10 +59,6 @@ void pack_scales_q3(const int* s6, uint8_t* scales) {
     l >>= 4;
     scales[j % 4 + 8] |= static_cast<uint8_t>(l << (2 * (j / 4)));
   }
-}
-int scale_q3(const uint8_t* scales, int j) {
-  const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
-  return (lo | (((scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
 }
 
 // ---- Q2_K: scales[16] qs[64] d dmin ----
