@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <regex>
+#include <set>
 
 #include "autoscheme/planning.h"
 #include "autoscheme/report.h"
@@ -24,7 +26,9 @@
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 #include "engine/util/runtime.h"
+#include "exporters/gguf/arch.h"
 #include "exporters/gguf/export_model.h"
+#include "exporters/gguf/imatrix.h"
 #include "exporters/gguf/to_hf.h"
 #include "exporters/model_card.h"
 #include "exporters/model_export.h"
@@ -118,19 +122,80 @@ std::string tuning_text(const autoscheme::TuningSettings& t, const text::Calibra
 
 bool is_gguf_format(const std::string& f) { return f.rfind("gguf:", 0) == 0; }
 
-// export: [gguf:TYPE]: llama.cpp's own quantizers and mixture rules (docs/gguf.md),
-// byte-identical to llama-quantize, written to <dir>/<name>-<type>.gguf with the lock
-// file and model card beside it. Tuned GGUF is not implemented: such recipes must run
-// with tuning: {preset: rtn} (refused up front otherwise).
-std::string export_gguf(const std::string& model_dir, const std::string& format, const std::string& dir,
-                        const std::string& name, bool force, const std::map<std::string, std::string>& side_files) {
-  exporters::OutputDir out(dir, force);  // staged under <dir>.tmp-<pid>, renamed when complete
+// Recipe rules that give a layer a GGUF scheme (`scheme: GGUF:Q6_K` on a match) override
+// that tensor's mixture type, as llama-quantize's --tensor-type does (exact name). Rules
+// with other schemes cannot say a GGUF type and are reported as ignored.
+std::vector<gguf::TypeOverride> recipe_overrides(const autoscheme::Plan& plan, const std::string& model_dir) {
+  std::vector<gguf::TypeOverride> out;
+  for (const auto& l : plan.layers) {
+    if (!l.pinned || l.keep) continue;
+    const auto name = gguf::gguf_tensor_name(l.layer.name + ".weight", model_dir);
+    if (!name) continue;
+    const auto type = ggml::parse_type(l.scheme.gguf_type);
+    if (l.scheme.gguf_type.empty() || !type) {
+      spdlog::warn("{}: a rule sets a non-GGUF scheme; the GGUF export keeps the mixture's type", l.layer.name);
+      continue;
+    }
+    out.push_back({"^" + std::regex_replace(*name, std::regex(R"(\.)"), R"(\.)") + "$", *type});
+  }
+  return out;
+}
+
+gguf::ExportOptions gguf_options(const std::string& format, const autoscheme::Plan& plan, const std::string& model_dir) {
   gguf::ExportOptions o;
   o.mixture = format.substr(5);
+  o.overrides = recipe_overrides(plan, model_dir);
+  return o;
+}
+
+// export: [gguf:TYPE] with RTN: llama.cpp's own quantizers and mixture rules
+// (docs/gguf.md), byte-identical to llama-quantize, written to <dir>/<name>-<type>.gguf
+// with the lock file and model card beside it.
+std::string export_gguf(const std::string& model_dir, const gguf::ExportOptions& o, const std::string& dir,
+                        const std::string& name, bool force, const std::map<std::string, std::string>& side_files) {
+  exporters::OutputDir out(dir, force);  // staged under <dir>.tmp-<pid>, renamed when complete
   gguf::export_model(model_dir, o, out.path() + "/" + name + "-" + o.mixture + ".gguf");
   for (const auto& [file, contents] : side_files) write_file_atomic(out.path() + "/" + file, contents);
   out.commit();
   return out.final_path();
+}
+
+// Tuned GGUF (opt-RTN or SignRound): every in-block linear gets its GGUF type from the
+// mixture rules before tuning; the executor tunes the codes over llama.cpp's frozen
+// scales and hands back the encoded rows, which replace the source encode in the same
+// exporter. The calibration imatrix the layers were encoded with is written beside the
+// file (<name>-imatrix.gguf): `arecipe gguf MODEL --type T --imatrix` on it gives the
+// RTN-with-imatrix file that tuning starts from.
+tune::GgufTuning gguf_tuning(const std::string& model_dir, const gguf::ExportOptions& base,
+                             const exporters::ModelExportRequest& req, const std::string& name) {
+  std::set<std::string> in_block;
+  for (const auto& l : req.layers)
+    if (l.in_block) in_block.insert(l.name);
+  tune::GgufTuning g;
+  for (const gguf::PlannedTensor& t : gguf::plan_tensors(model_dir, base, true)) {
+    const std::string suffix = ".weight";
+    if (t.hf_name.size() <= suffix.size()) continue;
+    const std::string module = t.hf_name.substr(0, t.hf_name.size() - suffix.size());
+    if (in_block.count(module)) g.layers[module] = {t.gguf_name, t.type};
+  }
+  g.write = [model_dir, base, dir = req.out_dir, force = req.force, side = req.side_files, name, n = g.layers.size()](
+                const gguf::Imatrix& im, const tune::GgufTuning::BytesOf& bytes_of) {
+    exporters::OutputDir out(dir, force);
+    const std::string imatrix_file = name + "-imatrix.gguf";
+    gguf::write_imatrix_gguf(out.path() + "/" + imatrix_file, im);
+    gguf::ExportOptions o = base;
+    o.imatrix = &im;
+    o.imatrix_file = imatrix_file;
+    o.encoded = [&](const std::string& tensor, ggml::Type, std::vector<uint8_t>& bytes) { return bytes_of(tensor, bytes); };
+    gguf::export_model(model_dir, o, out.path() + "/" + name + "-" + o.mixture + ".gguf");
+    for (const auto& [file, contents] : side) write_file_atomic(out.path() + "/" + file, contents);
+    out.commit();
+    exporters::ModelExportResult r;
+    r.out_dirs.push_back(out.final_path());
+    r.quantized = n;
+    return r;
+  };
+  return g;
 }
 
 struct EvalPlan {
@@ -183,10 +248,6 @@ void run(const RunArgs& a) {
   std::vector<std::string> gguf_formats;
   for (const auto& e : p.recipe.exports) (is_gguf_format(e.value) ? gguf_formats : req.formats).push_back(e.value);
   if (req.formats.empty() && gguf_formats.empty()) req.formats.push_back("auto_round");  // upstream's default format
-  if (!gguf_formats.empty() && tuning.mode != TuningMode::Rtn)
-    fail(p.recipe.sources.front()->path,
-         "tuned GGUF export is not implemented yet; " + gguf_formats.front() +
-             " is written with llama.cpp's own quantizers: run it with --set tuning.preset=rtn");
   if (!gguf_formats.empty() && !req.formats.empty())
     fail(p.recipe.sources.front()->path, "a GGUF export and other formats in one run are not supported yet; "
                                          "run the recipe once per kind of export");
@@ -221,15 +282,16 @@ void run(const RunArgs& a) {
       exported = exporters::quantize_and_export(req);
     } else {
       req.formats = gguf_formats;
-      exported.out_dirs.push_back(export_gguf(p.model.dir, gguf_formats.front(), req.out_dir, p.recipe.name.value,
-                                              req.force, req.side_files));
+      exported.out_dirs.push_back(export_gguf(p.model.dir, gguf_options(gguf_formats.front(), p.plan, p.model.dir),
+                                              req.out_dir, p.recipe.name.value, req.force, req.side_files));
     }
   } else {
     tune::ExecutorRequest x;
     x.tuning = tuning;
     x.calibration = p.recipe.calibration;
     x.fingerprint = lock + "\n" + req.extra_keys.dump() + "\nseed " + std::to_string(tuning.seed) +
-                    "\nformats " + nlohmann::json(req.formats).dump();
+                    "\nformats " + nlohmann::json(req.formats).dump() +
+                    (gguf_formats.empty() ? "" : " " + nlohmann::json(gguf_formats).dump());
     x.work_dir = req.out_dir + ".arecipe-work";
     x.resume = a.resume;
     x.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;
@@ -240,6 +302,10 @@ void run(const RunArgs& a) {
     card.tuning = tuning_text(tuning, nullptr);
     req.side_files["README.md"] = exporters::model_card_markdown(card, false);
     x.export_request = req;
+    if (!gguf_formats.empty()) {
+      x.gguf = gguf_tuning(p.model.dir, gguf_options(gguf_formats.front(), p.plan, p.model.dir), req, p.recipe.name.value);
+      req.formats = gguf_formats;  // the output list below names the GGUF
+    }
     std::signal(SIGINT, on_sigint);
     executed = tune::run_blocks(x);
     std::signal(SIGINT, SIG_DFL);

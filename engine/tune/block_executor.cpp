@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <csignal>
@@ -13,12 +15,14 @@
 #include "engine/model/model.h"
 #include "engine/text/tokenizer.h"
 #include "engine/tune/calibration_inputs.h"
+#include "engine/tune/gguf_layer.h"
 #include "engine/tune/imatrix.h"
 #include "engine/tune/signround.h"
 #include "engine/util/error.h"
 #include "engine/util/progress.h"
 #include "engine/util/torch_compat.h"
 #include "exporters/layer_quantize.h"
+#include "schemes/ggml/codes.h"
 #include "schemes/qdq/opt_rtn_int.h"
 
 namespace arecipe::tune {
@@ -49,9 +53,53 @@ std::string ids_digest(const at::Tensor& ids) {
 }
 
 struct BlockLayer {
-  const exporters::LayerDecision* decision;
+  const exporters::LayerDecision* decision;  // int schemes
   std::string module;
+  const GgufTuning::Layer* gguf = nullptr;   // tuned GGUF
 };
+
+// What the GGUF type means in the tuner's terms (learning rate by bits, the scheme
+// recorded with the layer); the values come from the GGUF encoders, not from it.
+exporters::LayerScheme gguf_layer_scheme(ggml::Type t) {
+  exporters::LayerScheme s;
+  s.data_type = "int";
+  s.group_size = static_cast<int>(ggml::code_layout(t).group);
+  switch (t) {
+    case ggml::Type::Q2_K: s.bits = 2; break;
+    case ggml::Type::Q3_K: s.bits = 3; break;
+    case ggml::Type::Q4_0: case ggml::Type::Q4_1: case ggml::Type::Q4_K: s.bits = 4; break;
+    case ggml::Type::Q5_0: case ggml::Type::Q5_1: case ggml::Type::Q5_K: s.bits = 5; break;
+    case ggml::Type::Q6_K: s.bits = 6; break;
+    default: s.bits = 8; break;
+  }
+  s.sym = t == ggml::Type::Q4_0 || t == ggml::Type::Q5_0 || t == ggml::Type::Q8_0 || t == ggml::Type::Q3_K ||
+          t == ggml::Type::Q6_K;
+  return s;
+}
+
+// The importance llama-quantize would derive for `gguf_name` from an imatrix file holding
+// these sums (in_sum2 / count in fp32): built through gguf::Imatrix itself, so the
+// written imatrix file reproduces the same encode (arecipe gguf --imatrix).
+std::vector<float> gguf_importance(const ImatrixCollector& c, const std::string& module, const std::string& gguf_name) {
+  const at::Tensor sum = c.sum(module);
+  if (!sum.defined()) throw Error("tuned GGUF: no calibration activations reached " + module);
+  const at::Tensor s = sum.contiguous();
+  gguf::CalibrationSums cs;
+  cs.sum_x2.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+  cs.tokens = c.tokens(module);
+  const auto imp = gguf::imatrix_from_calibration({{module, cs}}, "", 0, 0).importance(gguf_name);
+  if (!imp) throw Error("tuned GGUF: " + module + " has no GGUF imatrix name " + gguf_name);
+  return *imp;
+}
+
+void add_sums(std::map<std::string, gguf::CalibrationSums>& all, const ImatrixCollector& c) {
+  for (const std::string& m : c.modules()) {
+    const at::Tensor s = c.sum(m).contiguous();
+    gguf::CalibrationSums& cs = all[m];
+    cs.sum_x2.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+    cs.tokens = c.tokens(m);
+  }
+}
 
 // Opt-RTN (spec 3.1/3.2): the imatrix-weighted scale search for int sym below 8 bits;
 // everything else (asym, 8 bits, MX/NV) is plain RTN, as upstream routes it.
@@ -107,22 +155,29 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
     state.start(er.force);
   }
 
-  exporters::ExportSession session(er, store);
+  // Tuned GGUF writes through its own exporter (req.gguf->write) at the end; token_embd
+  // and output stay llama.cpp's RTN there (as upstream), so no session is needed.
+  const GgufTuning* gg = req.gguf ? &*req.gguf : nullptr;
+  std::unique_ptr<exporters::ExportSession> session_owner;
+  if (!gg) session_owner = std::make_unique<exporters::ExportSession>(er, store);
+  exporters::ExportSession* session = session_owner.get();
+  std::map<std::string, gguf::CalibrationSums> gguf_sums;  // every block's, for the imatrix file
+  std::map<std::string, std::pair<int, std::string>> gguf_where;  // GGUF name -> block, module
   // Tensors outside the blocks (embeddings, final norm, lm_head...) go first. A
   // quantized layer outside the blocks (lm_head) is RTN: arecipe does not tune it.
   std::set<std::string> in_blocks;
   for (int b = 0; b < model.num_blocks(); ++b)
     for (const auto& n : arch.block_tensor_names(b)) in_blocks.insert(n);
-  for (const std::string& name : store.names()) {
+  for (const std::string& name : session ? store.names() : std::vector<std::string>{}) {
     if (in_blocks.count(name)) continue;
-    if (const exporters::LayerDecision* d = session.quantized(name)) {
+    if (const exporters::LayerDecision* d = session->quantized(name)) {
       exporters::QuantizedLayer q = exporters::rtn_quantize_layer(
           d->name, d->scheme, exporters::load_native_float(store, name), d->in_block,
-          session.nvfp4_global_scale(store, d->name));
+          session->nvfp4_global_scale(store, d->name));
       if (store.find(d->name + ".bias")) q.bias = exporters::load_native_float(store, d->name + ".bias");
-      session.add_quantized(q);
-    } else if (!session.part_of_quantized_layer(name)) {
-      session.add_tensor(name, exporters::load_native(store, name));
+      session->add_quantized(q);
+    } else if (!session->part_of_quantized_layer(name)) {
+      session->add_tensor(name, exporters::load_native(store, name));
     }
   }
 
@@ -139,11 +194,26 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
   for (int b = 0; b < model.num_blocks(); ++b) {
     const auto t0 = Clock::now();
     std::vector<BlockLayer> layers;
-    for (const auto& l : model.inventory().layers)
-      if (l.block == b)
-        if (const exporters::LayerDecision* d = session.quantized(l.name + ".weight")) layers.push_back({d, l.name});
-    for (const auto& name : arch.block_tensor_names(b))
-      if (!session.part_of_quantized_layer(name)) session.add_tensor(name, exporters::load_native(store, name));
+    for (const auto& l : model.inventory().layers) {
+      if (l.block != b) continue;
+      if (gg) {
+        if (auto it = gg->layers.find(l.name); it != gg->layers.end()) {
+          layers.push_back({nullptr, l.name, &it->second});
+          gguf_where[it->second.gguf_name] = {b, l.name};
+        }
+      } else if (const exporters::LayerDecision* d = session->quantized(l.name + ".weight")) {
+        layers.push_back({d, l.name});
+      }
+    }
+    if (session)
+      for (const auto& name : arch.block_tensor_names(b))
+        if (!session->part_of_quantized_layer(name)) session->add_tensor(name, exporters::load_native(store, name));
+    auto scheme_of = [](const BlockLayer& l) { return l.gguf ? gguf_layer_scheme(l.gguf->type) : l.decision->scheme; };
+    // Tuned GGUF encodes with llama-imatrix's importance from the FP pass (every mode).
+    ImatrixCollector imatrix;
+    ForwardContext observed = ctx;
+    if (gg || ts.mode == TuningMode::OptRtn) observed.observe_linear_input = imatrix.observer();
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> blobs;  // tuned GGUF rows
     const BlockWeights fp = model.load_block(b);
     auto bias_of = [&](const std::string& module) {
       return store.find(module + ".bias") ? exporters::load_native_float(store, module + ".bias") : at::Tensor();
@@ -161,33 +231,46 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
       for (const auto& l : layers) names.push_back(l.module);
       quantized = state.load_block(b, names);
       for (size_t i = 0; i < layers.size(); ++i) {
-        quantized[i].scheme = layers[i].decision->scheme;
+        quantized[i].scheme = scheme_of(layers[i]);
         quantized[i].in_block = true;
         quantized[i].bias = bias_of(layers[i].module);
       }
       report = state.reports()[b];
-      ref = forward_all(arch, b, fp, x_fp, ctx, req.forward_batch);
+      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
+    } else if (gg && ts.mode == TuningMode::OptRtn) {
+      // iters 0 with GGUF types: llama.cpp's quantizer with the calibration imatrix.
+      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
+      for (const auto& l : layers) {
+        const at::Tensor& w = fp.get(l.module + ".weight");
+        TunableLayer t = TunableLayer::create_gguf(
+            l.module, scheme_of(l), GgufFixedScales::encode(l.gguf->type, w, gguf_importance(imatrix, l.module, l.gguf->gguf_name)),
+            w, bias_of(l.module), 0);
+        quantized.push_back(t.finalize(true));
+        blobs.emplace_back(l.module, t.gguf_bytes());
+      }
     } else if (ts.mode == TuningMode::OptRtn) {
-      ImatrixCollector imatrix;
-      ForwardContext observed = ctx;
-      observed.observe_linear_input = imatrix.observer();
       ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
       for (const auto& l : layers) {
         exporters::QuantizedLayer q = opt_rtn_layer(*l.decision, exporters::load_native_float(store, l.module + ".weight"),
-                                                    imatrix.get(l.module), session.nvfp4_global_scale(store, l.module));
+                                                    imatrix.get(l.module), session->nvfp4_global_scale(store, l.module));
         q.bias = bias_of(l.module);
         quantized.push_back(std::move(q));
       }
     } else {
-      ref = forward_all(arch, b, fp, x_fp, ctx, req.forward_batch);
+      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
       check_finite(ref, "block " + std::to_string(b) + "'s full-precision outputs");
       std::vector<TunableLayer> tunables;
       for (const auto& l : layers) {
-        const exporters::LayerScheme& s = l.decision->scheme;
+        const exporters::LayerScheme s = scheme_of(l);
         const at::Tensor& w = fp.get(l.module + ".weight");
         check_finite(w, "weight of " + l.module);
-        tunables.push_back(TunableLayer::create(l.module, s, w, fp.optional(l.module + ".bias"), ts.enable_minmax_tuning,
-                                                ts.lr_for_bits(s.bits), ts.minmax_lr_for_bits(s.bits)));
+        if (l.gguf)  // minmax tuning off: the scales are llama.cpp's, frozen (spec 2.1 item 4)
+          tunables.push_back(TunableLayer::create_gguf(
+              l.module, s, GgufFixedScales::encode(l.gguf->type, w, gguf_importance(imatrix, l.module, l.gguf->gguf_name)),
+              w, fp.optional(l.module + ".bias"), ts.lr_for_bits(s.bits)));
+        else
+          tunables.push_back(TunableLayer::create(l.module, s, w, fp.optional(l.module + ".bias"), ts.enable_minmax_tuning,
+                                                  ts.lr_for_bits(s.bits), ts.minmax_lr_for_bits(s.bits)));
       }
       Progress bar("block " + std::to_string(b + 1) + "/" + std::to_string(model.num_blocks()), ts.iters,
                    req.show_progress);
@@ -216,6 +299,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
         exporters::QuantizedLayer q = t.finalize(true);
         q.bias = bias_of(t.name);
         quantized.push_back(std::move(q));
+        if (t.gguf) blobs.emplace_back(t.name, t.gguf_bytes());
       }
     }
 
@@ -225,11 +309,13 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
       x_q = forward_all(arch, b, qw, x_q, ctx, req.forward_batch);
     }
     x_fp = ref;
-    for (const auto& q : quantized) session.add_quantized(q);
+    if (session)
+      for (const auto& q : quantized) session->add_quantized(q);
+    if (gg) add_sums(gguf_sums, imatrix);
 
     if (b >= done) {
       report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-      state.save_block(report, quantized);
+      state.save_block(report, quantized, blobs);
       if (ts.mode == TuningMode::SignRound)
         spdlog::info("block {}/{}: {} layers, loss {:.3e} (RTN) -> {:.3e} (iter {}), {:.1f} s", b + 1,
                      model.num_blocks(), report.layers, report.rtn_loss, report.best_loss, report.best_iter,
@@ -245,7 +331,19 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
       return result;  // the sinks' temp dirs are removed; the work dir stays for --resume
     }
   }
-  result.exported = session.finish(er.side_files);
+  if (gg) {
+    // The tuned rows come back from the block files (the spill): one tensor in memory.
+    const gguf::Imatrix im = gguf::imatrix_from_calibration(gguf_sums, "arecipe calibration",
+                                                            static_cast<uint32_t>(nsamples), static_cast<uint32_t>(ts.seqlen));
+    result.exported = gg->write(im, [&](const std::string& name, std::vector<uint8_t>& bytes) {
+      auto it = gguf_where.find(name);
+      if (it == gguf_where.end()) return false;
+      bytes = state.load_blob(it->second.first, it->second.second);
+      return true;
+    });
+  } else {
+    result.exported = session->finish(er.side_files);
+  }
   state.remove();
   return result;
 }

@@ -11,6 +11,7 @@ LinearInputObserver ImatrixCollector::observer() {
     at::Tensor sq = flat.pow(2).sum(0);
     a.sum = a.sum.defined() ? a.sum + sq : sq;
     a.samples += x.dim() >= 2 ? x.size(0) : 1;
+    a.tokens += flat.size(0);
   };
 }
 
@@ -18,6 +19,22 @@ at::Tensor ImatrixCollector::get(const std::string& module) const {
   auto it = acc_.find(module);
   if (it == acc_.end() || it->second.samples == 0) return {};
   return it->second.sum / static_cast<double>(it->second.samples);
+}
+
+at::Tensor ImatrixCollector::sum(const std::string& module) const {
+  auto it = acc_.find(module);
+  return it == acc_.end() ? at::Tensor() : it->second.sum;
+}
+
+int64_t ImatrixCollector::tokens(const std::string& module) const {
+  auto it = acc_.find(module);
+  return it == acc_.end() ? 0 : it->second.tokens;
+}
+
+std::vector<std::string> ImatrixCollector::modules() const {
+  std::vector<std::string> out;
+  for (const auto& [m, a] : acc_) out.push_back(m);
+  return out;
 }
 
 }  // namespace arecipe::tune

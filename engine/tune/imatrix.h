@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "engine/model/architecture.h"
 
@@ -18,12 +19,18 @@ class ImatrixCollector {
   LinearInputObserver observer();
   // [K] fp32, or undefined if the module was never observed.
   at::Tensor get(const std::string& module) const;
+  // Tuned GGUF wants llama-imatrix's quantities instead: the fp32 sum of x^2 per input
+  // column [K] and the number of tokens (rows) summed. Undefined / 0 if never observed.
+  at::Tensor sum(const std::string& module) const;
+  int64_t tokens(const std::string& module) const;
+  std::vector<std::string> modules() const;
   void clear() { acc_.clear(); }
 
  private:
   struct Acc {
     at::Tensor sum;  // [K] fp32
     int64_t samples = 0;
+    int64_t tokens = 0;
   };
   std::map<std::string, Acc> acc_;
 };

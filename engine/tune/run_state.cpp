@@ -77,8 +77,12 @@ void RunState::write_state() const {
   write_file_atomic(dir_ + "/state.json", nlohmann::json{{"fingerprint", fingerprint_}, {"blocks", blocks}}.dump(1));
 }
 
-void RunState::save_block(const BlockReport& report, const std::vector<exporters::QuantizedLayer>& layers) {
+void RunState::save_block(const BlockReport& report, const std::vector<exporters::QuantizedLayer>& layers,
+                          const std::vector<std::pair<std::string, std::vector<uint8_t>>>& blobs) {
   std::vector<TensorBytes> tensors;
+  for (const auto& [module, bytes] : blobs)
+    tensors.push_back({module + ".gguf", DType::U8, {static_cast<int64_t>(bytes.size())},
+                       std::string(bytes.begin(), bytes.end())});
   for (const auto& l : layers) {
     tensors.push_back(exporters::tensor_bytes(l.name + ".fake_quant", l.fake_quant));
     tensors.push_back(exporters::tensor_bytes(l.name + ".scale", l.scale));
@@ -107,6 +111,15 @@ std::vector<exporters::QuantizedLayer> RunState::load_block(int block, const std
     out.push_back(std::move(q));
   }
   return out;
+}
+
+std::vector<uint8_t> RunState::load_blob(int block, const std::string& module) const {
+  const std::string path = block_path(block);
+  const SafetensorsFile file(path);
+  const TensorInfo* t = file.find(module + ".gguf");
+  if (!t || t->dtype != DType::U8) fail(path, "resume state lacks the encoded rows of '" + module + "'");
+  const TensorView v = file.view(*t);
+  return std::vector<uint8_t>(v.data, v.data + t->nbytes());
 }
 
 void RunState::remove() {

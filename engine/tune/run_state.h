@@ -37,9 +37,15 @@ class RunState {
   // Starts fresh: throws Error if a previous run's state exists and `discard` is false.
   void start(bool discard);
 
-  void save_block(const BlockReport& report, const std::vector<exporters::QuantizedLayer>& layers);
+  // `blobs` (tuned GGUF: each layer's encoded rows, by module name) are saved as U8
+  // tensors "<module>.gguf" in the same file: the block files are the run's spill of
+  // tuned bytes until the export reads them back (load_blob).
+  void save_block(const BlockReport& report, const std::vector<exporters::QuantizedLayer>& layers,
+                  const std::vector<std::pair<std::string, std::vector<uint8_t>>>& blobs = {});
   // The saved layers of a completed block (bias and scheme are filled by the caller).
   std::vector<exporters::QuantizedLayer> load_block(int block, const std::vector<std::string>& names) const;
+  // A blob save_block stored for `module` in `block`; throws Error when missing.
+  std::vector<uint8_t> load_blob(int block, const std::string& module) const;
   const std::vector<BlockReport>& reports() const { return reports_; }
   void remove();  // after the export is complete
 

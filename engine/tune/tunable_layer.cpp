@@ -60,7 +60,22 @@ TunableLayer TunableLayer::create(const std::string& name, const exporters::Laye
   return l;
 }
 
+TunableLayer TunableLayer::create_gguf(const std::string& name, const exporters::LayerScheme& scheme,
+                                       GgufFixedScales scales, const at::Tensor& weight, const at::Tensor& bias, double lr) {
+  TunableLayer l;
+  l.name = name;
+  l.scheme = scheme;
+  l.weight = weight.to(at::kFloat).contiguous();
+  l.bias = bias;
+  l.lr = lr;
+  l.gguf = std::make_shared<const GgufFixedScales>(std::move(scales));
+  l.params.v = trainable(at::zeros(l.weight.sizes(), at::kFloat));
+  l.remember_best();
+  return l;
+}
+
 at::Tensor TunableLayer::fake_quant() {
+  if (gguf) return gguf->fake_quant(params.v);
   {
     NoGradGuard no_grad;
     clamp_unit(params.min_scale);
@@ -88,6 +103,7 @@ void TunableLayer::remember_best() {
 
 exporters::QuantizedLayer TunableLayer::finalize(bool in_block) const {
   NoGradGuard no_grad;
+  if (gguf) return {name, scheme, gguf->fake_quant(best.v), gguf->scale().squeeze(-1), {}, bias, in_block};
   qdq::IntTuning t = best;
   clamp_unit(t.min_scale);
   clamp_unit(t.max_scale);
@@ -95,6 +111,11 @@ exporters::QuantizedLayer TunableLayer::finalize(bool in_block) const {
   exporters::QuantizedLayer q{name, scheme, r.qdq, r.scale, {}, bias, in_block};
   if (!scheme.sym) q.zp = r.zp_float;
   return q;
+}
+
+std::vector<uint8_t> TunableLayer::gguf_bytes() const {
+  if (!gguf) throw Error("layer " + name + ": not a GGUF layer");
+  return gguf->bytes(best.v);
 }
 
 }  // namespace arecipe::tune

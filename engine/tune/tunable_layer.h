@@ -4,8 +4,11 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "engine/tune/gguf_layer.h"
 #include "exporters/sink.h"
 #include "schemes/qdq/int_qdq.h"
 
@@ -22,10 +25,17 @@ struct TunableLayer {
   qdq::IntTuning params;
   qdq::IntTuning best;  // copies of the params at the best iteration
   double lr = 0, minmax_lr = 0;
+  // Tuned GGUF: llama.cpp's frozen scales/mins for the layer's GGUF type; only V is
+  // tuned (no α/β, spec 2.1 item 4). Null for the int schemes.
+  std::shared_ptr<const GgufFixedScales> gguf;
 
   // Throws Error for data types the tuner does not handle yet (int only for now).
   static TunableLayer create(const std::string& name, const exporters::LayerScheme& scheme, const at::Tensor& weight,
                              const at::Tensor& bias, bool minmax_tuning, double lr, double minmax_lr);
+
+  // A layer with a GGUF type: V only, over llama.cpp's scales (gguf_layer.h).
+  static TunableLayer create_gguf(const std::string& name, const exporters::LayerScheme& scheme,
+                                  GgufFixedScales scales, const at::Tensor& weight, const at::Tensor& bias, double lr);
 
   // The fake-quantized weight with the current params, differentiable w.r.t. them.
   // Clamps α/β to [0, 1] in place first, as upstream does before every use.
@@ -34,7 +44,10 @@ struct TunableLayer {
   void sign_step(double lr_factor);
   void remember_best();
   // The export view with the best params: fake-quant weight, scale, zero point.
+  // GGUF layers: fake_quant is the decoded tuned weight, scale llama.cpp's sub-block scales.
   exporters::QuantizedLayer finalize(bool in_block) const;
+  // GGUF layers: the encoded rows with the best offsets (llama.cpp's bytes at V = 0).
+  std::vector<uint8_t> gguf_bytes() const;
 };
 
 }  // namespace arecipe::tune

@@ -106,17 +106,21 @@ int layer_of(const std::string& name) {
   return v;
 }
 
-void permute_qk_rows(float* data, int64_t heads, int64_t head_dim, int64_t cols) {
+void permute_qk_row_bytes(uint8_t* data, int64_t heads, int64_t head_dim, size_t row_bytes) {
   const int64_t half = head_dim / 2;
-  std::vector<float> tmp(static_cast<size_t>(head_dim * cols));
+  std::vector<uint8_t> tmp(static_cast<size_t>(head_dim) * row_bytes);
   for (int64_t h = 0; h < heads; ++h) {
-    float* base = data + h * head_dim * cols;
+    uint8_t* base = data + static_cast<size_t>(h * head_dim) * row_bytes;
     for (int64_t i = 0; i < half; ++i) {
-      std::memcpy(&tmp[(2 * i) * cols], base + i * cols, cols * sizeof(float));
-      std::memcpy(&tmp[(2 * i + 1) * cols], base + (i + half) * cols, cols * sizeof(float));
+      std::memcpy(&tmp[static_cast<size_t>(2 * i) * row_bytes], base + static_cast<size_t>(i) * row_bytes, row_bytes);
+      std::memcpy(&tmp[static_cast<size_t>(2 * i + 1) * row_bytes], base + static_cast<size_t>(i + half) * row_bytes, row_bytes);
     }
-    std::memcpy(base, tmp.data(), tmp.size() * sizeof(float));
+    std::memcpy(base, tmp.data(), tmp.size());
   }
+}
+
+void permute_qk_rows(float* data, int64_t heads, int64_t head_dim, int64_t cols) {
+  permute_qk_row_bytes(reinterpret_cast<uint8_t*>(data), heads, head_dim, static_cast<size_t>(cols) * sizeof(float));
 }
 
 }  // namespace arecipe::gguf

@@ -34,5 +34,8 @@ int layer_of(const std::string& gguf_name);
 // values; cols = 1 for a bias) in place for llama.cpp's rope: within each head, new row
 // 2i = old row i, new row 2i+1 = old row i + head_dim/2.
 void permute_qk_rows(float* data, int64_t heads, int64_t head_dim, int64_t cols);
+// The same row order on encoded rows of `row_bytes` bytes each (quantization is per row,
+// so permuting encoded rows equals encoding permuted rows: tuned GGUF layers).
+void permute_qk_row_bytes(uint8_t* data, int64_t heads, int64_t head_dim, size_t row_bytes);
 
 }  // namespace arecipe::gguf

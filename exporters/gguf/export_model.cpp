@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/util/error.h"
+#include "exporters/gguf/arch.h"
 #include "exporters/gguf/gguf_writer.h"
 #include "exporters/gguf/source.h"
 #include "schemes/ggml/codec.h"
@@ -37,28 +38,49 @@ void encode_rows(ggml::Type t, const float* x, int64_t rows, int64_t ne0, const 
   for (auto& th : pool) th.join();
 }
 
-}  // namespace
-
-ExportResult export_model(const std::string& model_path, const ExportOptions& opt, const std::string& out_path) {
+Mixture mixture_of(const ExportOptions& opt) {
   const auto mix = parse_mixture(opt.mixture);
   if (!mix) throw Error("unknown GGUF type '" + opt.mixture + "' (one of: " + mixture_names() + ")");
-  Source src = open_source(model_path);
-  const TypeChooser chooser(*mix, src.shape, opt.imatrix != nullptr, opt.overrides);
-  const int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  return *mix;
+}
 
-  // Types first: the header lists every tensor before any data is written.
+// Every tensor's type, in source order: the header lists them before any data.
+// Tensors llama-quantize does not quantize (norms, biases, 1-D) keep their stored type.
+std::vector<ggml::Type> choose_types(const Source& src, const Mixture& mix, const ExportOptions& opt, bool has_imatrix) {
+  const TypeChooser chooser(mix, src.shape, has_imatrix, opt.overrides);
   std::vector<ggml::Type> types;
-  for (const SourceTensor& t : src.tensors) {
-    // Tensors llama-quantize does not quantize (norms, biases, 1-D) keep their stored type.
-    const ggml::Type ty = TypeChooser::quantizable(t.name, t.dims.size()) ? chooser.choose(t.name, t.dims[0]) : t.stored;
-    if (chooser.requires_imatrix(t.name, ty) && !(opt.imatrix && opt.imatrix->entries.count(t.name)))
-      throw Error("GGUF type " + mix->name + " needs an importance matrix for '" + t.name + "' (pass --imatrix), as llama-quantize does");
-    types.push_back(ty);
+  for (const SourceTensor& t : src.tensors)
+    types.push_back(TypeChooser::quantizable(t.name, t.dims.size()) ? chooser.choose(t.name, t.dims[0]) : t.stored);
+  return types;
+}
+
+}  // namespace
+
+std::vector<PlannedTensor> plan_tensors(const std::string& model_path, const ExportOptions& opt, bool has_imatrix) {
+  const Source src = open_source(model_path);
+  const std::vector<ggml::Type> types = choose_types(src, mixture_of(opt), opt, has_imatrix);
+  std::vector<PlannedTensor> out;
+  for (size_t i = 0; i < src.tensors.size(); ++i)
+    if (ggml::info(types[i]).quantized)
+      out.push_back({src.tensors[i].name, src.tensors[i].hf_name, src.tensors[i].dims, types[i]});
+  return out;
+}
+
+ExportResult export_model(const std::string& model_path, const ExportOptions& opt, const std::string& out_path) {
+  const Mixture mix = mixture_of(opt);
+  Source src = open_source(model_path);
+  const TypeChooser chooser(mix, src.shape, opt.imatrix != nullptr, opt.overrides);
+  const int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  const std::vector<ggml::Type> types = choose_types(src, mix, opt, opt.imatrix != nullptr);
+  for (size_t i = 0; i < src.tensors.size(); ++i) {
+    const std::string& name = src.tensors[i].name;
+    if (chooser.requires_imatrix(name, types[i]) && !(opt.imatrix && opt.imatrix->entries.count(name)))
+      throw Error("GGUF type " + mix.name + " needs an importance matrix for '" + name + "' (pass --imatrix), as llama-quantize does");
   }
 
   Metadata kv = src.kv;
   set_kv(kv, "general.quantization_version", Value::u32(2));
-  set_kv(kv, "general.file_type", Value::u32(mix->file_type));
+  set_kv(kv, "general.file_type", Value::u32(mix.file_type));
   if (opt.imatrix) {
     // What llama-quantize records about its imatrix (informational; strings cut at 127
     // bytes as its override buffer does), so whole files can match byte for byte.
@@ -76,6 +98,19 @@ ExportResult export_model(const std::string& model_path, const ExportOptions& op
   std::vector<uint8_t> buf;
   for (size_t i = 0; i < src.tensors.size(); ++i) {
     const SourceTensor& t = src.tensors[i];
+    if (opt.encoded && ggml::info(types[i]).quantized && opt.encoded(t.name, types[i], buf)) {
+      // Tuned rows, encoded by the caller with this tensor's type in checkpoint row order.
+      const size_t rb = ggml::row_bytes(types[i], t.dims[0]);
+      size_t rows = 1;
+      for (size_t d = 1; d < t.dims.size(); ++d) rows *= static_cast<size_t>(t.dims[d]);
+      if (buf.size() != rb * rows)
+        throw Error("tuned GGUF tensor '" + t.name + "' has " + std::to_string(buf.size()) + " bytes, its type needs " +
+                    std::to_string(rb * rows));
+      if (t.permute_heads) permute_qk_row_bytes(buf.data(), t.permute_heads, t.head_dim, rb);
+      w.write_tensor_data(t.name, buf.data(), buf.size());
+      res.types.emplace_back(t.name, types[i]);
+      continue;
+    }
     const std::vector<float> x = t.load();
     const int64_t ne0 = t.dims[0];
     const int64_t rows = static_cast<int64_t>(x.size()) / ne0;

@@ -81,6 +81,9 @@ Source open_hf(const std::string& dir) {
     const int64_t cols = t.dims.size() == 1 ? 1 : t.dims[0];
     if (permute_heads && (t.dims.size() == 1 ? t.dims[0] : t.dims[1]) != permute_heads * head_dim)
       fail(dir, "tensor '" + hf + "' does not have heads x head_dim rows");
+    t.hf_name = hf;
+    t.permute_heads = permute_heads;
+    t.head_dim = head_dim;
     t.load = [store, hf, permute_heads, head_dim, cols] {
       std::vector<float> v = to_f32(store->view(hf));
       if (permute_heads) permute_qk_rows(v.data(), permute_heads, head_dim, cols);

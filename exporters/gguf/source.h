@@ -19,6 +19,10 @@ struct SourceTensor {
   std::vector<int64_t> dims;  // ne0 first
   ggml::Type stored;          // type in the source (what a non-quantized tensor keeps)
   std::function<std::vector<float>()> load;  // all values, rows of ne0, in fp32
+  std::string hf_name;  // the checkpoint tensor (HF sources only)
+  // llama's Q/K row permutation that load() applies (heads 0: none), for callers that
+  // supply encoded rows in checkpoint order (tuned GGUF).
+  int64_t permute_heads = 0, head_dim = 0;
 };
 
 struct Source {

@@ -122,8 +122,7 @@ for f in auto-round auto-gptq auto-awq fake; do
   [[ -s $WORK/stories/$f/config.json && -s $WORK/stories/$f/arecipe.lock.json ]] && pass "stories $f written" || bad "stories $f missing"
 done
 # 10. export: [gguf:q4_k_m] through run: the same bytes as `arecipe gguf` (itself
-# byte-identical to llama-quantize, tests/gguf), perplexity of the GGUF in the JSON;
-# tuned GGUF is refused up front.
+# byte-identical to llama-quantize, tests/gguf), perplexity of the GGUF in the JSON.
 cat > "$TMP/gguf.yaml" <<YAML
 arecipe: 1
 name: tiny-q4km
@@ -139,5 +138,45 @@ YAML
   && cmp -s "$TMP/cli.gguf" "$WORK/gguf/tiny-q4km-q4_k_m.gguf" && [[ $(json "$TMP/gguf.json" "d['ppl']['quantized'] > d['ppl']['fp'] > 1") == True ]] \
   && pass "run gguf:q4_k_m = arecipe gguf, ppl $(json "$TMP/gguf.json" "d['ppl']")" || bad "run gguf: $(cat "$TMP/gguf.json")"
 rm -rf "$WORK/gguf"
-expect_error "tuned GGUF is refused" "tuned GGUF export is not implemented" -- "$ARECIPE" run "$TMP/gguf.yaml" -q --set tuning.preset=default
+
+# 11. Recipe rules override a tensor's GGUF type: a rule giving attn_v GGUF:Q8_0 writes
+# the bytes of `arecipe gguf --tensor-type attn_v=q8_0`.
+sed 's|^export:|rules:\n  - {name: v in q8_0, match: {role: attn_v}, scheme: "GGUF:Q8_0"}\nexport:|' "$TMP/gguf.yaml" > "$TMP/rule.yaml"
+"$ARECIPE" run "$TMP/rule.yaml" -q > /dev/null 2>&1 \
+  && "$ARECIPE" gguf examples/tiny-qwen3/model --type q4_k_m --tensor-type attn_v=q8_0 -o "$TMP/rule.gguf" -q \
+  && cmp -s "$TMP/rule.gguf" "$WORK/gguf/tiny-q4km-q4_k_m.gguf" && ! cmp -s "$TMP/rule.gguf" "$TMP/cli.gguf" \
+  && pass "recipe rule overrides attn_v to q8_0 in the GGUF" || bad "recipe rule override: $(ls "$WORK/gguf" 2>&1)"
+rm -rf "$WORK/gguf"
+
+# 12. Tuned GGUF (Q2_K_S): SignRound over llama.cpp's frozen scales. opt-RTN (iters 0)
+# is exactly `arecipe gguf --imatrix` with the calibration imatrix the run writes beside
+# the file (the bytes tuning starts from); SignRound improves the block loss and
+# changes the bytes; a rerun and a kill -9 + --resume give the identical file.
+sed -e 's|^scheme: .*|scheme: GGUF:Q2_K|' -e 's|q4_k_m|q2_k_s|' -e 's|^name: .*|name: tg|' \
+    -e '/^export:/i calibration: [{file: "examples/tiny-qwen3/calibration.txt:concat=true"}]' "$TMP/gguf.yaml" > "$TMP/tg.yaml"
+G=$WORK/gguf/tg-q2_k_s.gguf
+sed 's|^tuning: .*|tuning: {preset: opt_rtn, nsamples: 8, seqlen: 64}|' "$TMP/tg.yaml" > "$TMP/tg-opt.yaml"
+sed -i 's|^tuning: .*|tuning: {iters: 8, nsamples: 8, seqlen: 64, batch_size: 4}|' "$TMP/tg.yaml"
+"$ARECIPE" run "$TMP/tg-opt.yaml" -q > /dev/null 2>&1 \
+  && (A=$(realpath "$ARECIPE"); M=$(realpath examples/tiny-qwen3/model); cd "$WORK/gguf" &&  # same imatrix path string
+      "$A" gguf "$M" --type q2_k_s --imatrix tg-imatrix.gguf -o "$TMP/rtn-im.gguf" -q) \
+  && cmp -s "$TMP/rtn-im.gguf" "$G" && pass "tuned GGUF at iters 0 = arecipe gguf with the run's imatrix" \
+  || bad "opt-RTN GGUF vs arecipe gguf --imatrix: $(ls "$WORK/gguf" 2>&1)"
+mv "$G" "$TMP/opt.gguf"; rm -rf "$WORK/gguf"
+"$ARECIPE" run "$TMP/tg.yaml" --json -q > "$TMP/tg.json" 2>/dev/null; rc=$?
+[[ $rc -eq 0 && $(json "$TMP/tg.json" "len(d['blocks']) == 4 and all(b['best_loss'] <= b['rtn_loss'] for b in d['blocks']) and any(b['best_loss'] < b['rtn_loss'] * 0.999 for b in d['blocks'])") == True ]] \
+  && pass "tuned GGUF: block losses improve on llama.cpp's RTN" || bad "tuned GGUF run: rc $rc $(cat "$TMP/tg.json")"
+[[ $(json "$TMP/tg.json" "d['ppl']['quantized'] > d['ppl']['fp'] > 1") == True ]] && pass "tuned GGUF evaluated, ppl $(json "$TMP/tg.json" "d['ppl']")" \
+  || bad "tuned GGUF ppl: $(cat "$TMP/tg.json")"
+[[ -s $G ]] && ! cmp -s "$G" "$TMP/opt.gguf" && [[ $(stat -c %s "$G") == $(stat -c %s "$TMP/opt.gguf") ]] \
+  && pass "tuned bytes differ from RTN, same layout size" || bad "tuned GGUF file: $(ls -l "$WORK/gguf" 2>&1)"
+[[ ! -e $WORK/gguf.arecipe-work ]] && pass "tuned GGUF: work dir removed" || bad "tuned GGUF left its work dir"
+mv "$WORK/gguf" "$WORK/tg-ref"
+k=$((RANDOM % 3))
+ARECIPE_TEST_KILL_AFTER_BLOCK=$k "$ARECIPE" run "$TMP/tg.yaml" -q > /dev/null 2>&1; rc=$?
+[[ $rc -eq 137 && ! -e $WORK/gguf ]] && pass "tuned GGUF killed after block $k" || bad "tuned GGUF kill: rc $rc"
+"$ARECIPE" run "$TMP/tg.yaml" --resume -q > /dev/null 2>&1
+cmp -s "$WORK/tg-ref/tg-q2_k_s.gguf" "$G" && cmp -s "$WORK/tg-ref/tg-imatrix.gguf" "$WORK/gguf/tg-imatrix.gguf" \
+  && pass "tuned GGUF after kill + resume is byte-identical" || bad "tuned GGUF resume differs"
+rm -rf "$WORK/gguf"
 finish
