@@ -159,7 +159,7 @@ sed 's|^tuning: .*|tuning: {preset: opt_rtn, nsamples: 8, seqlen: 64}|' "$TMP/tg
 sed -i 's|^tuning: .*|tuning: {iters: 8, nsamples: 8, seqlen: 64, batch_size: 4}|' "$TMP/tg.yaml"
 "$ARECIPE" run "$TMP/tg-opt.yaml" -q > /dev/null 2>&1 \
   && (A=$(realpath "$ARECIPE"); M=$(realpath examples/tiny-qwen3/model); cd "$WORK/gguf" &&  # same imatrix path string
-      "$A" gguf "$M" --type q2_k_s --imatrix tg-imatrix.gguf -o "$TMP/rtn-im.gguf" -q) \
+      "$A" gguf "$M" --type q2_k_s --imatrix tg-imatrix.gguf -o "$TMP/rtn-im.gguf" -q > /dev/null) \
   && cmp -s "$TMP/rtn-im.gguf" "$G" && pass "tuned GGUF at iters 0 = arecipe gguf with the run's imatrix" \
   || bad "opt-RTN GGUF vs arecipe gguf --imatrix: $(ls "$WORK/gguf" 2>&1)"
 mv "$G" "$TMP/opt.gguf"; rm -rf "$WORK/gguf"
@@ -179,4 +179,25 @@ ARECIPE_TEST_KILL_AFTER_BLOCK=$k "$ARECIPE" run "$TMP/tg.yaml" -q > /dev/null 2>
 cmp -s "$WORK/tg-ref/tg-q2_k_s.gguf" "$G" && cmp -s "$WORK/tg-ref/tg-imatrix.gguf" "$WORK/gguf/tg-imatrix.gguf" \
   && pass "tuned GGUF after kill + resume is byte-identical" || bad "tuned GGUF resume differs"
 rm -rf "$WORK/gguf"
+# llama architecture (stories260K): the tuned rows of attn_q/attn_k get llama's Q/K row
+# permutation in the exporter exactly as values do (opt-RTN = arecipe gguf --imatrix).
+cat > "$TMP/ts.yaml" <<YAML
+arecipe: 1
+name: ts
+description: run_tuned.sh
+model: ../shared/fixtures/models/stories260K/hf
+scheme: GGUF:Q4_0
+tuning: {preset: opt_rtn, nsamples: 8, seqlen: 64}
+calibration: [{file: "../shared/fixtures/corpora/tinystories_valid_head794k.txt:concat=true"}]
+rules:
+  - {name: ffn_down rows are 172 wide, match: {role: mlp_down}, keep: true}
+export: ["gguf:q4_0"]
+output: $WORK/ts
+YAML
+"$ARECIPE" run "$TMP/ts.yaml" -q --allow-output-anywhere > /dev/null 2>&1 \
+  && (A=$(realpath "$ARECIPE"); M=$(realpath ../shared/fixtures/models/stories260K/hf); cd "$WORK/ts" &&
+      "$A" gguf "$M" --type q4_0 --imatrix ts-imatrix.gguf -o "$TMP/ts.gguf" -q > /dev/null) \
+  && cmp -s "$TMP/ts.gguf" "$WORK/ts/ts-q4_0.gguf" && pass "llama arch: tuned-path rows permuted like llama-quantize's" \
+  || bad "stories260K GGUF via the tuned path: $(ls "$WORK/ts" 2>&1)"
+rm -rf "$WORK/ts"
 finish
