@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dsl/sha256.h"
+#include "engine/hub/snapshot.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -98,8 +99,21 @@ ModelSource model_for_recipe(const dsl::Recipe& recipe, const std::string& model
     fail(recipe.sources.front()->path, "the recipe names no model: pass --model DIR (a folder with config.json)");
   const std::string& id = recipe.model->value;
   if (is_dir(id) || is_file(id)) return open_model_source(id);
-  throw Error(dsl::format_diagnostic(recipe.model->loc, "model '" + id + "' is not a local folder",
-                                     "planning reads config.json only: pass --model DIR with that model's config.json"));
+  if (!hub::looks_like_repo_id(id))
+    throw Error(dsl::format_diagnostic(recipe.model->loc, "model '" + id + "' is neither a local folder nor a hub id",
+                                       "give a folder with config.json, an org/name hub id, or pass --model DIR"));
+  // A hub id: the snapshot in the shared HF cache, downloaded (or resumed) when missing.
+  // Weights come too: the lock file fingerprints the safetensors headers.
+  hub::SnapshotRequest pull;
+  pull.repo_id = id;
+  if (recipe.revision) pull.revision = recipe.revision->value;
+  try {
+    return open_model_source(hub::snapshot_download(pull).dir);
+  } catch (const Error& e) {
+    throw Error(dsl::format_diagnostic(recipe.model->loc, e.what(),
+                                       "download it where the hub is reachable (arecipe pull " + id +
+                                           "), or pass --model DIR"));
+  }
 }
 
 }  // namespace arecipe::autoscheme

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""A loopback stand-in for the Hugging Face hub, enough for arecipe's download client.
+
+Serves one model repository from a local folder the way huggingface.co does:
+  GET  /api/models/<org>/<name>/revision/<rev>   {"sha": ..., "siblings": [{"rfilename": ...}]}
+  HEAD /<org>/<name>/resolve/<rev>/<file>        X-Repo-Commit, ETag; LFS files (*.safetensors)
+                                                 answer 302 to /cdn/<sha256> with X-Linked-Etag
+                                                 (their sha256) and X-Linked-Size, as the hub does
+  GET  the same, following the redirect; Range requests honoured (206)
+Faults for tests (flags): --truncate-once FILE (the first GET of FILE stops half way),
+--corrupt FILE (one byte flipped on the wire), --token T (401 without "Bearer T"),
+--extra-file NAME (an extra sibling, e.g. pytorch_model.bin, listed and served).
+Prints the port on its first line, then serves until killed.
+"""
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import sys
+import urllib.parse
+
+p = argparse.ArgumentParser()
+p.add_argument("--repo", required=True)
+p.add_argument("--dir", required=True)
+p.add_argument("--commit", default="0123456789abcdef0123456789abcdef01234567")
+p.add_argument("--truncate-once", default="")
+p.add_argument("--corrupt", default="")
+p.add_argument("--token", default="")
+p.add_argument("--extra-file", action="append", default=[])
+p.add_argument("--log", default="")
+args = p.parse_args()
+
+files = {}
+for root, _, names in os.walk(args.dir):
+    for n in names:
+        path = os.path.join(root, n)
+        rel = os.path.relpath(path, args.dir)
+        files[rel] = open(path, "rb").read()
+for extra in args.extra_file:
+    files[extra] = b"\x80\x02not really a pickle"
+by_sha = {hashlib.sha256(b).hexdigest(): name for name, b in files.items()}
+truncated = set()
+log = open(args.log, "a") if args.log else None
+
+
+def is_lfs(name):
+    return name.endswith(".safetensors") or name.endswith(".bin")
+
+
+def git_sha1(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class Hub(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        if log:
+            log.write("%s %s %s\n" % (self.command, self.path, self.headers.get("Range", "")))
+            log.flush()
+
+    def authorized(self):
+        if args.token and self.headers.get("Authorization") != "Bearer " + args.token:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+        return True
+
+    def do_HEAD(self):
+        self.route(head=True)
+
+    def do_GET(self):
+        self.route(head=False)
+
+    def route(self, head):
+        path = urllib.parse.unquote(urllib.parse.urlparse(self.path).path)
+        if path.startswith("/cdn/"):
+            return self.send_file(by_sha.get(path[5:]), head)
+        if not self.authorized():
+            return
+        api = "/api/models/%s/revision/" % args.repo
+        if path.startswith(api):
+            body = json.dumps({"id": args.repo, "sha": args.commit,
+                               "siblings": [{"rfilename": n} for n in sorted(files)]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+            return
+        prefix = "/%s/resolve/" % args.repo
+        if not path.startswith(prefix):
+            return self.not_found()
+        rev, _, name = path[len(prefix):].partition("/")
+        if name not in files or rev not in ("main", args.commit):
+            return self.not_found()
+        data = files[name]
+        if is_lfs(name):
+            sha = hashlib.sha256(data).hexdigest()
+            self.send_response(302)
+            self.send_header("Location", "/cdn/" + sha)
+            self.send_header("X-Repo-Commit", args.commit)
+            self.send_header("X-Linked-Etag", '"%s"' % sha)
+            self.send_header("X-Linked-Size", str(len(data)))
+            self.send_header("ETag", '"%s"' % git_sha1(data))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_file(name, head)
+
+    def send_file(self, name, head):
+        if name is None:
+            return self.not_found()
+        data = files[name]
+        if name == args.corrupt:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        start = 0
+        rng = self.headers.get("Range", "")
+        if rng.startswith("bytes=") and rng.endswith("-"):
+            start = int(rng[6:-1])
+        self.send_response(206 if start else 200)
+        if not is_lfs(name):
+            self.send_header("ETag", '"%s"' % git_sha1(files[name]))
+            self.send_header("X-Repo-Commit", args.commit)
+        self.send_header("Content-Length", str(len(data) - start))
+        if start:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+        self.end_headers()
+        if head:
+            return
+        if name == args.truncate_once and name not in truncated:
+            truncated.add(name)
+            self.wfile.write(data[start:start + (len(data) - start) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(data[start:])
+
+    def not_found(self):
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+print(server.server_address[1], flush=True)
+server.serve_forever()
