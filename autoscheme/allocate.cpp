@@ -179,7 +179,6 @@ Allocation allocate(const dsl::Recipe& r, const Plan& plan, const SensitivityTab
   for (const auto& ex : r.exports) formats.push_back(*schemes::parse_export_format(ex.value));
 
   std::vector<Unit> units;
-  std::vector<int64_t> per_layer_fixed(n, 0);
   for (size_t i = 0; i < n; ++i) {
     const auto& l = plan.layers[i];
     if (l.keep) continue;

@@ -138,6 +138,10 @@ void check_ties(const dsl::Recipe& r, const Plan& plan) {
 void check_target(const dsl::Recipe& r, Plan& plan) {
   if (!r.target) return;
   const auto& t = *r.target;
+  for (const auto& ex : r.exports)
+    if (t.options.size() > 1 && schemes::requires_uniform_scheme(*schemes::parse_export_format(ex.value)))
+      dsl::fail_at(ex.loc, "export " + ex.value + " holds one scheme for all quantized layers, so a target cannot mix "
+                   "options", "drop the target, or export a format that holds mixed schemes (auto_round)");
   for (const auto& opt : t.options) {
     const schemes::Scheme s = *schemes::find_preset(opt.value);
     for (const auto& ex : r.exports)

@@ -169,6 +169,21 @@ TEST(Allocate, PinnedLayersAreUntouchedButCountedInTheBudget) {
   EXPECT_GE(p.summary.avg_bits_quantized, 3.19);
 }
 
+TEST(Allocate, FreeMembersOfATieGroupFollowItsPinnedMember) {
+  // The rule pins block 0's q_proj (to the default scheme, so the tie check passes):
+  // k_proj and v_proj are fused with it and follow, outside the choice.
+  const std::string rules = "rules:\n  - {match: model.layers.0.self_attn.q_proj, scheme: {preset: W4A16, group_size: 32}}\n";
+  const Plan p = allocated(target_recipe(3.0, true, rules), llama(8), 2);
+  const auto index = [&](const char* name) { return static_cast<size_t>(p.find(name) - p.layers.data()); };
+  EXPECT_EQ(p.allocation->tied_to[index("model.layers.0.self_attn.k_proj")],
+            static_cast<int>(index("model.layers.0.self_attn.q_proj")));
+  EXPECT_EQ(p.allocation->choice[index("model.layers.0.self_attn.v_proj")], -1);
+  EXPECT_EQ(p.find("model.layers.0.self_attn.v_proj")->scheme, p.find("model.layers.0.self_attn.q_proj")->scheme);
+  EXPECT_EQ(p.find("model.layers.0.self_attn.v_proj")->source[static_cast<size_t>(Field::bits)], 1);
+  EXPECT_GE(p.allocation->choice[index("model.layers.1.self_attn.v_proj")], 0);
+  EXPECT_LE(p.summary.avg_bits_quantized, 3.0);
+}
+
 TEST(Allocate, KeepFalseHandsLmHeadToTheAllocatorWhichPrefersSixBitsOrMore) {
   // lm_head's own scores would put it at 2 bits; upstream's head rule gives it 8.
   const std::string rules = "rules:\n  - {match: lm_head, keep: false}\n";
@@ -200,6 +215,14 @@ TEST(Allocate, UnreachableTargetsNameTheRange) {
   const std::string e = error_of([&] { allocated(recipe, arecipe::testing::tiny_llama(96, 128, 1)); });
   EXPECT_NE(e.find("r.yaml:4:20: error: avg_bits 2.4000 is out of reach: the allocator can reach "), std::string::npos) << e;
   EXPECT_NE(e.find("bits per weight over the quantized linears (scale/zero-point bits counted)"), std::string::npos) << e;
+}
+
+TEST(Allocate, FormatsHoldingOneSchemeRefuseATargetUpFront) {
+  EXPECT_NE(error_of([] {
+              plan_text("arecipe: 1\nscheme: W4A16\nexport: [auto_awq]\ntarget: {avg_bits: 4, options: [W2A16, W4A16]}\n",
+                        llama(2));
+            }).find("r.yaml:3:10: error: export auto_awq holds one scheme for all quantized layers, so a target cannot mix options"),
+            std::string::npos);
 }
 
 TEST(Allocate, ScoresMustCoverTheFreeLayersAndOptions) {
