@@ -152,6 +152,16 @@ TEST(Allocate, RoutedExpertsOfABlockAreOneUnit) {
   EXPECT_EQ(p.find("model.layers.0.mlp.gate")->keep, true);  // the router stays out
 }
 
+TEST(Allocate, DeepSeekV3ScaleStaysBoundedAndWithinTarget) {
+  // 61 blocks x 256 routed experts: ~47,000 layers in a few hundred units.
+  const ModelConfig ds = load_model_config("tests/configs/deepseek-v3");
+  const Plan p = allocated(target_recipe(2.8, true), ds, 9);
+  EXPECT_LE(p.summary.avg_bits_quantized, 2.8);
+  EXPECT_GE(p.summary.avg_bits_quantized, 2.8 - kTargetTolerance);
+  EXPECT_LT(p.allocation->units, 61u * 8);
+  EXPECT_LE(p.allocation->peak_states, kDefaultMaxStates);
+}
+
 TEST(Allocate, PinnedLayersAreUntouchedButCountedInTheBudget) {
   const std::string rules = "rules:\n  - {match: \"*.o_proj\", scheme: W8A16}\n";
   const Plan p = allocated(target_recipe(3.2, true, rules), llama(24), 21);
