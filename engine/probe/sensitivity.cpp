@@ -72,9 +72,10 @@ autoscheme::SensitivityTable probe_sensitivity(const ProbeRequest& req) {
 
   if (!todo.empty()) {
     const Tokenizer tok = Tokenizer::from_model_dir(req.model_dir);
-    const uint64_t seed = req.recipe->tuning.seed ? static_cast<uint64_t>(req.recipe->tuning.seed->value) : 42;
+    // Upstream's AutoScheme samples its calibration set with seed 42 whatever the
+    // tuning seed (get_score_for_scheme); so do we, to probe the same samples.
     const tune::CalibrationInputs calib =
-        tune::load_calibration(req.recipe->calibration, tok, req.nsamples, req.seqlen, seed);
+        tune::load_calibration(req.recipe->calibration, tok, req.nsamples, req.seqlen, 42);
     if (calib.ids.size(0) < req.nsamples)
       spdlog::warn("probe calibration gave {} samples of the {} asked for", calib.ids.size(0), req.nsamples);
     const ProbeCache cache(req.cache_dir);

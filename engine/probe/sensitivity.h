@@ -15,7 +15,7 @@ namespace arecipe::probe {
 
 struct ProbeRequest {
   std::string model_dir;
-  // calibration: sources (required), tuning.seed (default 42, upstream's AutoScheme seed)
+  // Its calibration: sources (required), sampled with seed 42 as upstream's AutoScheme does.
   const dsl::Recipe* recipe = nullptr;
   std::vector<std::string> layers;      // the free layers to score (plan order)
   std::vector<std::string> options;     // canonical preset names (target.options)
