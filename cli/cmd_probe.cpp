@@ -23,7 +23,7 @@ struct ProbeArgs {
   autoscheme::PlanRequest request;
   std::string method = "delta_loss";
   std::vector<std::string> options;
-  int nsamples = 16, seqlen = 256, batch_size = 8;
+  int nsamples = 16, seqlen = 256, batch_size = 8, resident_samples = 0;
   std::string cache_dir;
   bool no_cache = false;
   bool json = false;
@@ -62,6 +62,7 @@ void run_probe(const ProbeArgs& a) {
   req.nsamples = a.nsamples;
   req.seqlen = a.seqlen;
   req.batch_size = a.batch_size;
+  req.resident_samples = a.resident_samples;
   req.cache_dir = a.no_cache ? "" : (a.cache_dir.empty() ? probe::default_cache_dir() : a.cache_dir);
   req.progress = !a.json && spdlog::get_level() <= spdlog::level::info;
   const autoscheme::SensitivityTable t = probe::probe_sensitivity(req);
@@ -115,6 +116,8 @@ static CommandRegistrar reg("probe", 25, [](CLI::App& root) {
   sub->add_option("--nsamples", args->nsamples, "Calibration samples")->capture_default_str();
   sub->add_option("--seqlen", args->seqlen, "Tokens per sample")->capture_default_str();
   sub->add_option("--batch-size", args->batch_size, "Samples per forward/backward batch")->capture_default_str();
+  sub->add_option("--resident-samples", args->resident_samples,
+                  "delta_loss: hold block inputs for at most this many samples (0 = all; bounds memory)");
   sub->add_option("--cache-dir", args->cache_dir, "Score cache (default: $ARECIPE_PROBE_CACHE or ~/.cache/arecipe/probes)");
   sub->add_flag("--no-cache", args->no_cache, "Neither read nor write cached scores");
   sub->add_option("--threads", args->threads, "CPU threads (default: all cores)");

@@ -47,17 +47,16 @@ at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& ids) {
   return at::nll_loss(at::log_softmax(pred, -1), target);  // mean reduction, as upstream
 }
 
-std::vector<double> delta_loss_scores(const Model& model, const std::vector<ProbeLayer>& layers,
-                                      const exporters::LayerScheme& scheme, const at::Tensor& ids, int64_t batch,
-                                      Progress* progress) {
-  if (ids.dim() != 2 || ids.size(0) == 0 || ids.size(1) < 2)
-    throw Error("sensitivity probe: calibration ids must be [samples, seqlen >= 2]");
-  if (batch <= 0) throw Error("sensitivity probe: batch size must be positive");
+namespace {
+
+// One streamed pass over `ids` (a chunk of the calibration samples), adding each
+// batch's scores to `scores`.
+void score_chunk(const Model& model, const std::vector<ProbeLayer>& layers, const exporters::LayerScheme& scheme,
+                 const at::Tensor& ids, int64_t batch, std::vector<double>& scores, Progress* progress) {
   const Architecture& arch = model.arch();
   const int nb = model.num_blocks();
   const int64_t n = ids.size(0);
   const ForwardContext ctx = arch.make_context(ids.size(1));
-  std::vector<double> scores(layers.size(), 0.0);
   auto tick = [&] {
     if (progress) progress->advance(1);
   };
@@ -127,6 +126,30 @@ std::vector<double> delta_loss_scores(const Model& model, const std::vector<Prob
     grad = grad_in;
     tick();
   }
+}
+
+}  // namespace
+
+int64_t delta_loss_chunks(int64_t samples, int64_t batch, int64_t resident_samples) {
+  if (resident_samples <= 0 || resident_samples >= samples) return 1;
+  const int64_t chunk = std::max(batch, resident_samples / batch * batch);
+  return (samples + chunk - 1) / chunk;
+}
+
+std::vector<double> delta_loss_scores(const Model& model, const std::vector<ProbeLayer>& layers,
+                                      const exporters::LayerScheme& scheme, const at::Tensor& ids, int64_t batch,
+                                      int64_t resident_samples, Progress* progress) {
+  if (ids.dim() != 2 || ids.size(0) == 0 || ids.size(1) < 2)
+    throw Error("sensitivity probe: calibration ids must be [samples, seqlen >= 2]");
+  if (batch <= 0) throw Error("sensitivity probe: batch size must be positive");
+  const int64_t n = ids.size(0);
+  // Chunks are whole batches, so every batch's loss, gradient and |.| are the same
+  // as in one pass: the scores do not depend on the chunking (up to summation order).
+  const int64_t chunks = delta_loss_chunks(n, batch, resident_samples);
+  const int64_t chunk = chunks == 1 ? n : std::max(batch, resident_samples / batch * batch);
+  std::vector<double> scores(layers.size(), 0.0);
+  for (int64_t s = 0; s < n; s += chunk)
+    score_chunk(model, layers, scheme, ids.slice(0, s, std::min(s + chunk, n)), batch, scores, progress);
   for (size_t i = 0; i < layers.size(); ++i) check_finite(scores[i], "the score of " + layers[i].name);
   return scores;
 }

@@ -32,10 +32,11 @@ void check_request(const ProbeRequest& r) {
     throw Error("sensitivity probe: unknown method '" + r.method + "' (delta_loss or block_mse)");
   if (!r.recipe) throw Error("sensitivity probe: no recipe (its calibration: section gives the data)");
   if (r.options.empty()) throw Error("sensitivity probe: no options to score");
-  if (r.nsamples <= 0 || r.seqlen < 2 || r.batch_size <= 0)
-    throw Error("sensitivity probe: nsamples and batch_size must be positive and seqlen at least 2 (got " +
-                std::to_string(r.nsamples) + ", " + std::to_string(r.batch_size) + ", " +
-                std::to_string(r.seqlen) + ")");
+  if (r.nsamples <= 0 || r.seqlen < 2 || r.batch_size <= 0 || r.resident_samples < 0)
+    throw Error("sensitivity probe: nsamples and batch_size must be positive, seqlen at least 2 and "
+                "resident_samples not negative (got " + std::to_string(r.nsamples) + ", " +
+                std::to_string(r.batch_size) + ", " + std::to_string(r.seqlen) + ", " +
+                std::to_string(r.resident_samples) + ")");
   for (const auto& o : r.options)
     if (!is_unquantized_option(o)) probe_scheme(o);  // refuses unscorable options before any work
 }
@@ -104,8 +105,10 @@ autoscheme::SensitivityTable probe_sensitivity(const ProbeRequest& req) {
     const auto t0 = std::chrono::steady_clock::now();
     if (req.method == "delta_loss") {
       for (size_t k : missing) {
-        Progress bar("delta loss " + req.options[k], 2 * nb + 1, req.progress);
-        by_option[k] = delta_loss_scores(model, layers, probe_scheme(req.options[k]), calib.ids, req.batch_size, &bar);
+        const int64_t chunks = delta_loss_chunks(calib.ids.size(0), req.batch_size, req.resident_samples);
+        Progress bar("delta loss " + req.options[k], chunks * (2 * nb + 1), req.progress);
+        by_option[k] = delta_loss_scores(model, layers, probe_scheme(req.options[k]), calib.ids, req.batch_size,
+                                         req.resident_samples, &bar);
         bar.finish();
       }
     } else if (!missing.empty()) {

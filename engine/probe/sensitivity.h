@@ -21,6 +21,10 @@ struct ProbeRequest {
   std::vector<std::string> options;     // canonical preset names (target.options)
   std::string method = "delta_loss";    // delta_loss | block_mse
   int nsamples = 16, seqlen = 256, batch_size = 8;  // upstream's AutoScheme defaults
+  // delta_loss holds every block's input for this many samples at once (whole
+  // batches); 0 = all of them. Lower it to bound memory on deep models, at the cost
+  // of loading each block once more per chunk; the scores do not change.
+  int resident_samples = 0;
   std::string cache_dir;                // "" = no cache
   int threads = 0;                      // 0 = runtime default
   bool progress = false;

@@ -76,6 +76,23 @@ TEST(DeltaLoss, StreamedEqualsWholeModelAutogradWithLmHead) {
   expect_same_scores("tests/golden/fixtures/arch/llama-rope-llama3", "W2A16G32", 4, 16, 3);
 }
 
+TEST(DeltaLoss, ChunkingTheSamplesChangesNoScore) {
+  init_runtime(1);
+  at::manual_seed(4);
+  const Model model = Model::open("examples/tiny-qwen3/model");
+  const std::vector<ProbeLayer> layers = all_layers(model);
+  const at::Tensor ids = at::randint(model.config().vocab_size, {7, 16}, at::TensorOptions().dtype(at::kLong));
+  const exporters::LayerScheme s = probe_scheme("W2A16G32");
+  EXPECT_EQ(delta_loss_chunks(7, 2, 0), 1);
+  EXPECT_EQ(delta_loss_chunks(7, 2, 5), 2);  // chunks of 4 samples (whole batches)
+  EXPECT_EQ(delta_loss_chunks(7, 2, 1), 4);  // at least one batch per chunk
+  const std::vector<double> all = delta_loss_scores(model, layers, s, ids, 2);
+  for (int64_t resident : {1, 5}) {
+    const std::vector<double> chunked = delta_loss_scores(model, layers, s, ids, 2, resident);
+    for (size_t i = 0; i < layers.size(); ++i) EXPECT_NEAR(chunked[i], all[i], 1e-6 * all[i]) << layers[i].name;
+  }
+}
+
 TEST(DeltaLoss, LossIsTransformersShiftedMeanCrossEntropy) {
   // 1 sample, 3 tokens, vocab 2: predictions at positions 0 and 1 only.
   const at::Tensor logits = at::tensor({0.f, 1.f, 2.f, 0.f, 5.f, 5.f}).view({1, 3, 2});
