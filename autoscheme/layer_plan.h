@@ -45,6 +45,9 @@ struct LayerPlan {
 struct Warning {
   dsl::SourceLoc loc;
   std::string message;
+  // --strict turns it into an error; false for notices about the command rather than
+  // the recipe (a target that only `plan` allocates).
+  bool strict = true;
 };
 
 struct Summary {

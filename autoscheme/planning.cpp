@@ -16,8 +16,10 @@ Planned plan_recipe(const PlanRequest& request) {
   p.model = model_for_recipe(p.recipe, request.model);
   p.plan = resolve(p.recipe, inventory_from_config(p.model.config));
   if (p.recipe.target && !request.scores && !free_layer_names(p.plan).empty())
-    p.plan.warnings.push_back({p.recipe.target->loc, "target: not allocated by this command (only `arecipe plan` "
-                                                     "scores and allocates); layers no rule pinned show the default scheme"});
+    p.plan.warnings.push_back({p.recipe.target->loc,
+                               "target: not allocated by this command (only `arecipe plan` scores and allocates); "
+                               "layers no rule pinned show the default scheme",
+                               false});
   if (p.recipe.target && request.scores) {
     std::vector<std::string> layers = free_layer_names(p.plan);
     if (!layers.empty()) {
@@ -31,9 +33,8 @@ Planned plan_recipe(const PlanRequest& request) {
 }
 
 void fail_on_warnings(const Plan& plan) {
-  if (plan.warnings.empty()) return;
-  const auto& w = plan.warnings.front();
-  throw Error(dsl::format_diagnostic(w.loc, w.message + " (--strict makes warnings errors)"));
+  for (const auto& w : plan.warnings)
+    if (w.strict) throw Error(dsl::format_diagnostic(w.loc, w.message + " (--strict makes warnings errors)"));
 }
 
 }  // namespace arecipe::autoscheme

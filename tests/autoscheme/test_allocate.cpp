@@ -280,7 +280,18 @@ TEST(Allocate, PlanRecipeAsksForExactlyTheFreeLayersAndReportsTheChoice) {
     for (size_t i = 0; i < q.layers.size(); ++i) t.scores[q.layers[i]] = {1.0 + static_cast<double>(i), 0.1};
     return t;
   };
+  // Without a score source (run, validate, explain) the target is not applied, and
+  // the plan says so without failing --strict.
+  PlanRequest bare = req;
+  bare.scores = nullptr;
+  const Planned unallocated = plan_recipe(bare);
+  EXPECT_FALSE(unallocated.plan.allocation);
+  ASSERT_EQ(unallocated.plan.warnings.size(), 1u);
+  EXPECT_NE(unallocated.plan.warnings[0].message.find("target: not allocated by this command"), std::string::npos);
+  EXPECT_NO_THROW(fail_on_warnings(unallocated.plan));
+
   const Planned p = plan_recipe(req);
+  EXPECT_TRUE(p.plan.warnings.empty());
   EXPECT_EQ(asked.size(), 2u * 7 - 1);  // every block linear but the pinned down_proj; lm_head is kept
   EXPECT_EQ(asked.front(), "model.layers.0.self_attn.q_proj");
   ASSERT_TRUE(p.plan.allocation);
