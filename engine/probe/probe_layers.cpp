@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <set>
+#include <unordered_map>
 
 #include "dsl/suggest.h"
 #include "engine/util/error.h"
@@ -14,18 +15,20 @@ namespace arecipe::probe {
 
 std::vector<ProbeLayer> resolve_layers(const Model& model, const std::vector<std::string>& names) {
   if (names.empty()) throw Error("sensitivity probe: no candidate layers to score");
-  std::vector<std::string> known;
-  for (const auto& l : model.inventory().layers) known.push_back(l.name);
+  // By name: MoE inventories have tens of thousands of layers.
+  std::unordered_map<std::string, int> block_of;
+  for (const auto& l : model.inventory().layers) block_of.emplace(l.name, l.block);
   std::set<std::string> seen;
   std::vector<ProbeLayer> out;
   for (const auto& n : names) {
     if (!seen.insert(n).second) throw Error("sensitivity probe: layer '" + n + "' is listed twice");
-    const LayerInfo* info = nullptr;
-    for (const auto& l : model.inventory().layers)
-      if (l.name == n) info = &l;
-    if (!info)
+    const auto it = block_of.find(n);
+    if (it == block_of.end()) {
+      std::vector<std::string> known;
+      for (const auto& l : model.inventory().layers) known.push_back(l.name);
       fail(model.dir(), "has no quantizable layer '" + n + "'; " + dsl::did_you_mean(n, known));
-    out.push_back({n, info->block});
+    }
+    out.push_back({n, it->second});
   }
   return out;
 }
