@@ -30,6 +30,7 @@ struct PlanArgs {
   std::string write_scores;     // save the scores used
   std::string probe = "delta_loss";
   int nsamples = 16, seqlen = 256, batch_size = 8;  // upstream's AutoScheme defaults
+  int resident_samples = 0;     // 0 = all (probe::ProbeRequest)
   std::string probe_cache;      // "" = probe::default_cache_dir()
   bool no_probe_cache = false;
 };
@@ -59,6 +60,7 @@ autoscheme::ScoreSource score_source(const PlanArgs& a) {
       req.options = q.options;
       req.method = a.probe;
       req.nsamples = a.nsamples, req.seqlen = a.seqlen, req.batch_size = a.batch_size;
+      req.resident_samples = a.resident_samples;
       req.cache_dir = a.no_probe_cache ? "" : a.probe_cache.empty() ? probe::default_cache_dir() : a.probe_cache;
       req.progress = !a.json;
       std::fprintf(stderr, "probing %zu layers x %zu options (%s, %d samples x %d tokens)\n", q.layers.size(),
@@ -120,6 +122,9 @@ static CommandRegistrar reg("plan", 20, [](CLI::App& root) {
   sub->add_option("--nsamples", args->nsamples, "Target: calibration samples for the probe")->capture_default_str();
   sub->add_option("--seqlen", args->seqlen, "Target: tokens per calibration sample for the probe")->capture_default_str();
   sub->add_option("--batch-size", args->batch_size, "Target: probe batch size")->capture_default_str();
+  sub->add_option("--resident-samples", args->resident_samples,
+                  "Target: delta_loss holds block inputs for this many samples at once (0 = all; lower bounds memory)")
+      ->capture_default_str();
   sub->add_option("--probe-cache", args->probe_cache,
                   "Target: probe cache folder (default $ARECIPE_PROBE_CACHE or ~/.cache/arecipe/probes)");
   sub->add_flag("--no-probe-cache", args->no_probe_cache, "Target: neither read nor write the probe cache");
