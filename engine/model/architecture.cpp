@@ -5,6 +5,7 @@
 namespace arecipe {
 
 std::unique_ptr<Architecture> make_llama_family(const ModelConfig& config);  // llama_family.cpp
+std::unique_ptr<Architecture> make_deepseek_v3(const ModelConfig& config);   // deepseek_v3.cpp
 
 const at::Tensor& BlockWeights::get(const std::string& name) const {
   auto it = tensors_.find(name);
@@ -26,11 +27,12 @@ at::Tensor Architecture::project(const BlockWeights& w, const ForwardContext& ct
 std::unique_ptr<Architecture> make_architecture(const ModelConfig& config) {
   const std::string& a = config.architecture;
   if (a == "LlamaForCausalLM" || a == "MistralForCausalLM" || a == "Qwen2ForCausalLM" ||
-      a == "Qwen3ForCausalLM")
+      a == "Qwen3ForCausalLM" || a == "Qwen3MoeForCausalLM")
     return make_llama_family(config);
+  if (a == "DeepseekV3ForCausalLM") return make_deepseek_v3(config);
   fail(config.path, "unsupported architecture '" + a +
                         "' for running (supported: LlamaForCausalLM, MistralForCausalLM, "
-                        "Qwen2ForCausalLM, Qwen3ForCausalLM)");
+                        "Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM, DeepseekV3ForCausalLM)");
 }
 
 }  // namespace arecipe

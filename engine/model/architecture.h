@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/model/hf_config.h"
@@ -49,6 +50,11 @@ class Architecture {
   const ModelConfig& config() const { return config_; }
   // Every tensor name block `b` needs (weights, norms, biases present in the model).
   virtual std::vector<std::string> block_tensor_names(int b) const = 0;
+  // The shapes config.json implies for block `b`'s tensors, where the adapter states
+  // them (Model::open checks each against the file); empty: only presence is checked.
+  virtual std::vector<std::pair<std::string, std::vector<int64_t>>> block_tensor_shapes(int /*b*/) const {
+    return {};
+  }
   virtual ForwardContext make_context(int64_t seq_len) const = 0;
   // hidden: [B, T, hidden_size] → same shape.
   virtual at::Tensor block_forward(int b, const BlockWeights& w, const at::Tensor& hidden,

@@ -62,11 +62,24 @@ RopeConfig parse_rope(const json& j, const std::string& path) {
     rope.type = type->get<std::string>();
   }
   rope.theta = r.optional_number("rope_theta", rope.theta);
+  rope.factor_given = r.get("factor") != nullptr;
   rope.factor = r.optional_number("factor", rope.factor);
   rope.low_freq_factor = r.optional_number("low_freq_factor", rope.low_freq_factor);
   rope.high_freq_factor = r.optional_number("high_freq_factor", rope.high_freq_factor);
+  // transformers' standardize_rope_params: absent -> max_position_embeddings.
+  const int64_t max_pos = top.optional_int("max_position_embeddings", 0);
   rope.original_max_position_embeddings =
-      r.optional_int("original_max_position_embeddings", rope.original_max_position_embeddings);
+      r.optional_int("original_max_position_embeddings", max_pos > 0 ? max_pos : rope.original_max_position_embeddings);
+  if (r.get("attention_factor")) rope.attention_factor = r.optional_number("attention_factor", 1.0);
+  rope.mscale = r.optional_number("mscale", 0.0);
+  rope.mscale_all_dim = r.optional_number("mscale_all_dim", 0.0);
+  // Python reads these with `get(...) or default`: 0 means the default too.
+  if (double v = r.optional_number("beta_fast", 0.0); v != 0.0) rope.beta_fast = v;
+  if (double v = r.optional_number("beta_slow", 0.0); v != 0.0) rope.beta_slow = v;
+  rope.truncate = r.optional_bool("truncate", true);
+  if (rope.type == "yarn" && !rope.factor_given && max_pos > 0)
+    rope.factor = static_cast<double>(max_pos) / static_cast<double>(rope.original_max_position_embeddings);
+  if (rope.factor <= 0) fail(path, "rope scaling factor must be positive");
   return rope;
 }
 

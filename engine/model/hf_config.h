@@ -10,15 +10,24 @@
 namespace arecipe {
 
 struct RopeConfig {
-  // As written in config.json; the runtime supports default | linear | llama3 and
-  // refuses others (yarn, dynamic, ...) when a model is opened, not when parsed.
+  // As written in config.json; the runtime supports default | linear | llama3 | yarn
+  // and refuses others (dynamic, longrope, ...) when a model is opened, not when parsed.
   std::string type = "default";
   double theta = 10000.0;
   double factor = 1.0;
+  bool factor_given = false;  // yarn derives it from the context lengths when absent
   // llama3 only
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
+  // llama3 and yarn; transformers defaults it to max_position_embeddings.
   int64_t original_max_position_embeddings = 8192;
+  // yarn only (transformers' _compute_yarn_parameters). 0 / nullopt: absent.
+  std::optional<double> attention_factor;
+  double mscale = 0.0;
+  double mscale_all_dim = 0.0;
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  bool truncate = true;
 };
 
 struct ModelConfig {

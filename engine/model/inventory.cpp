@@ -79,12 +79,8 @@ void add_experts(const std::string& p, int b, int64_t n, int64_t h, int64_t f, s
 void add_qwen3_moe_block(const ModelConfig& c, int b, std::vector<LayerInfo>& out) {
   const std::string p = "model.layers." + std::to_string(b) + ".";
   add_attention(c, p, b, out);
-  const int64_t experts = int_field(c, "num_experts", 0);
-  const int64_t step = std::max<int64_t>(1, int_field(c, "decoder_sparse_step", 1));
-  bool dense_only = false;
-  if (auto it = c.raw.find("mlp_only_layers"); it != c.raw.end() && it->is_array())
-    for (const auto& x : *it) dense_only = dense_only || (x.is_number_integer() && x.get<int64_t>() == b);
-  if (experts > 0 && !dense_only && (b + 1) % step == 0) {
+  const int64_t experts = num_routed_experts(c);
+  if (is_moe_block(c, b)) {
     const int64_t f = required_field(c, "moe_intermediate_size");
     out.push_back({p + "mlp.gate", Role::router, b, experts, c.hidden_size});
     add_experts(p, b, experts, c.hidden_size, f, out);
@@ -113,10 +109,8 @@ void add_deepseek_v3_block(const ModelConfig& c, int b, std::vector<LayerInfo>& 
   out.push_back({p + "self_attn.kv_a_proj_with_mqa", Role::attn_k, b, kv_rank + rope, h});
   out.push_back({p + "self_attn.kv_b_proj", Role::attn_v, b, heads * (nope + v), kv_rank});
   out.push_back({p + "self_attn.o_proj", Role::attn_o, b, h, heads * v});
-  const int64_t experts = int_field(c, "n_routed_experts", 0);
-  const int64_t first_dense = int_field(c, "first_k_dense_replace", 0);
-  const int64_t freq = std::max<int64_t>(1, int_field(c, "moe_layer_freq", 1));
-  if (experts > 0 && b >= first_dense && b % freq == 0) {
+  const int64_t experts = num_routed_experts(c);
+  if (is_moe_block(c, b)) {
     const int64_t f = required_field(c, "moe_intermediate_size");
     out.push_back({p + "mlp.gate", Role::router, b, experts, h});
     add_experts(p, b, experts, h, f, out);
@@ -138,6 +132,38 @@ bool listed(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
+int64_t num_routed_experts(const ModelConfig& c) {
+  // Released configs say num_experts (Qwen3-MoE) / n_routed_experts (DeepSeek);
+  // transformers >= 5 writes its attribute name num_local_experts instead.
+  const char* key = c.architecture == "DeepseekV3ForCausalLM" ? "n_routed_experts" : "num_experts";
+  const int64_t n = int_field(c, key, -1);
+  return n >= 0 ? n : std::max<int64_t>(0, int_field(c, "num_local_experts", 0));
+}
+
+bool is_moe_block(const ModelConfig& c, int b) {
+  if (c.architecture == "Qwen3MoeForCausalLM") {
+    // transformers: not in mlp_only_layers and num_experts > 0 and (b+1) % step == 0.
+    const int64_t step = int_field(c, "decoder_sparse_step", 1);
+    if (step <= 0) fail(c.path, "field 'decoder_sparse_step' must be a positive integer");
+    if (auto it = c.raw.find("mlp_only_layers"); it != c.raw.end() && !it->is_null()) {
+      if (!it->is_array()) fail(c.path, "field 'mlp_only_layers' must be a list of block indices");
+      for (const auto& x : *it) {
+        if (!x.is_number_integer()) fail(c.path, "field 'mlp_only_layers' must be a list of block indices");
+        if (x.get<int64_t>() == b) return false;
+      }
+    }
+    return num_routed_experts(c) > 0 && (b + 1) % step == 0;
+  }
+  if (c.architecture == "DeepseekV3ForCausalLM") {
+    // transformers: b >= first_k_dense_replace; DeepSeek's own code also requires
+    // b % moe_layer_freq == 0 (1 in every released config).
+    const int64_t freq = int_field(c, "moe_layer_freq", 1);
+    if (freq <= 0) fail(c.path, "field 'moe_layer_freq' must be a positive integer");
+    return num_routed_experts(c) > 0 && b >= int_field(c, "first_k_dense_replace", 0) && b % freq == 0;
+  }
+  return false;
+}
+
 const char* role_name(Role r) { return kRoles[static_cast<int>(r)].name; }
 
 std::optional<Role> role_from_name(const std::string& s) {
@@ -156,20 +182,13 @@ const std::vector<Role>& all_roles() {
 }
 
 const std::vector<std::string>& supported_architectures() {
-  static const std::vector<std::string> names = {"LlamaForCausalLM", "MistralForCausalLM",
-                                                 "Qwen2ForCausalLM", "Qwen3ForCausalLM"};
+  static const std::vector<std::string> names = {"LlamaForCausalLM",    "MistralForCausalLM",
+                                                 "Qwen2ForCausalLM",    "Qwen3ForCausalLM",
+                                                 "Qwen3MoeForCausalLM", "DeepseekV3ForCausalLM"};
   return names;
 }
 
-const std::vector<std::string>& plannable_architectures() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v = supported_architectures();
-    v.push_back("Qwen3MoeForCausalLM");
-    v.push_back("DeepseekV3ForCausalLM");
-    return v;
-  }();
-  return names;
-}
+const std::vector<std::string>& plannable_architectures() { return supported_architectures(); }
 
 Inventory inventory_from_config(const ModelConfig& c) {
   const auto& sup = plannable_architectures();

@@ -42,13 +42,21 @@ struct Inventory {
 // architecture not in plannable_architectures().
 Inventory inventory_from_config(const ModelConfig& config);
 
-// Architectures this build can run (load weights, forward, tune).
+// Architectures this build can run (load weights, forward, tune): the Llama family
+// and the MoE families DeepseekV3ForCausalLM and Qwen3MoeForCausalLM.
 const std::vector<std::string>& supported_architectures();
 
 // Architectures whose inventory is known from config.json alone, so recipes can be
-// planned against them (`arecipe plan`) even where the engine cannot run them yet:
-// supported_architectures() plus MoE families (DeepseekV3ForCausalLM,
-// Qwen3MoeForCausalLM). Code that runs a model must check supported_architectures().
+// planned against them (`arecipe plan`). Today the same list as
+// supported_architectures(); kept apart so planning may run ahead of the runtime.
 const std::vector<std::string>& plannable_architectures();
+
+// Whether block `b` has routed experts (router + experts) rather than a dense MLP:
+// Qwen3-MoE by mlp_only_layers / decoder_sparse_step, DeepSeek-V3 by
+// first_k_dense_replace / moe_layer_freq, as transformers builds the model.
+bool is_moe_block(const ModelConfig& config, int b);
+// Routed experts per MoE block (num_experts / n_routed_experts, or transformers 5's
+// num_local_experts); 0 for dense models.
+int64_t num_routed_experts(const ModelConfig& config);
 
 }  // namespace arecipe

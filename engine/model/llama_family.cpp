@@ -1,12 +1,16 @@
-// Llama, Mistral, Qwen2 and Qwen3: one decoder block shape with a few switches.
-//   Llama:   optional q/k/v/o bias (attention_bias), optional MLP bias (mlp_bias),
-//            rope scaling (linear, llama3)
-//   Mistral: sliding-window causal mask
-//   Qwen2:   q/k/v bias always, no o bias
-//   Qwen3:   per-head RMSNorm on q and k before RoPE (q_norm, k_norm)
+// Llama, Mistral, Qwen2, Qwen3 and Qwen3-MoE: one decoder block shape with a few switches.
+//   Llama:     optional q/k/v/o bias (attention_bias), optional MLP bias (mlp_bias),
+//              rope scaling (linear, llama3)
+//   Mistral:   sliding-window causal mask
+//   Qwen2:     q/k/v bias always, no o bias
+//   Qwen3:     per-head RMSNorm on q and k before RoPE (q_norm, k_norm)
+//   Qwen3-MoE: Qwen3 attention (q/k/v/o bias with attention_bias); the MLP of a sparse
+//              block (is_moe_block) is a softmax top-k router `mlp.gate` over
+//              `mlp.experts.E.{gate,up,down}_proj`, no shared expert
 #include <ATen/ATen.h>
 
 #include "engine/model/architecture.h"
+#include "engine/model/moe.h"
 #include "engine/util/error.h"
 
 namespace arecipe {
@@ -16,10 +20,16 @@ namespace {
 class LlamaFamily final : public Architecture {
  public:
   explicit LlamaFamily(const ModelConfig& c) : Architecture(c) {
-    qk_norm_ = c.architecture == "Qwen3ForCausalLM";
+    moe_ = c.architecture == "Qwen3MoeForCausalLM";
+    qk_norm_ = c.architecture == "Qwen3ForCausalLM" || moe_;
     qkv_bias_ = c.architecture == "Qwen2ForCausalLM" || c.attention_bias;
     o_bias_ = c.architecture != "Qwen2ForCausalLM" && c.attention_bias;
-    mlp_bias_ = c.mlp_bias;
+    mlp_bias_ = c.mlp_bias && !moe_;  // Qwen3-MoE's MLPs have no bias whatever the config says
+    if (moe_) {
+      num_experts_ = num_routed_experts(c);
+      top_k_ = c.raw.value("num_experts_per_tok", int64_t{0});
+      norm_topk_prob_ = c.raw.value("norm_topk_prob", false);
+    }
   }
 
   std::vector<std::string> block_tensor_names(int b) const override {
@@ -33,6 +43,13 @@ class LlamaFamily final : public Architecture {
     if (qk_norm_) {
       n.push_back(p + "self_attn.q_norm.weight");
       n.push_back(p + "self_attn.k_norm.weight");
+    }
+    if (sparse(b)) {
+      n.push_back(p + "mlp.gate.weight");
+      for (int64_t e = 0; e < num_experts_; ++e)
+        for (const char* l : {"gate_proj", "up_proj", "down_proj"})
+          n.push_back(expert(p, e) + l + ".weight");
+      return n;
     }
     for (const char* l : {"gate_proj", "up_proj", "down_proj"}) {
       n.push_back(p + "mlp." + l + ".weight");
@@ -53,10 +70,8 @@ class LlamaFamily final : public Architecture {
     at::Tensor x = rms_norm(hidden, w.get(p + "input_layernorm.weight"), eps);
     at::Tensor h = hidden + attention(p + "self_attn.", w, x, ctx);
     x = rms_norm(h, w.get(p + "post_attention_layernorm.weight"), eps);
-    const std::string m = p + "mlp.";
-    // HF: down_proj(act_fn(gate_proj(x)) * up_proj(x))
-    at::Tensor g = at::silu(project(w, ctx, m + "gate_proj", x)) * project(w, ctx, m + "up_proj", x);
-    return h + project(w, ctx, m + "down_proj", g);
+    if (sparse(b)) return h + sparse_mlp(p, w, x, ctx);
+    return h + mlp(p + "mlp.", w, x, ctx);
   }
 
   std::string embed_name() const override { return "model.embed_tokens.weight"; }
@@ -70,6 +85,25 @@ class LlamaFamily final : public Architecture {
 
  private:
   static std::string prefix(int b) { return "model.layers." + std::to_string(b) + "."; }
+  static std::string expert(const std::string& p, int64_t e) { return p + "mlp.experts." + std::to_string(e) + "."; }
+  bool sparse(int b) const { return moe_ && is_moe_block(config_, b); }
+
+  // HF: down_proj(act_fn(gate_proj(x)) * up_proj(x)); `m` ends with '.'.
+  at::Tensor mlp(const std::string& m, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const {
+    at::Tensor g = at::silu(project(w, ctx, m + "gate_proj", x)) * project(w, ctx, m + "up_proj", x);
+    return project(w, ctx, m + "down_proj", g);
+  }
+
+  // Qwen3MoeSparseMoeBlock: router logits in the activations' dtype, softmax top-k.
+  at::Tensor sparse_mlp(const std::string& p, const BlockWeights& w, const at::Tensor& x,
+                        const ForwardContext& ctx) const {
+    at::Tensor flat = x.reshape({-1, x.size(-1)});
+    const Routing r = softmax_topk_routing(project(w, ctx, p + "mlp.gate", flat), top_k_, norm_topk_prob_);
+    at::Tensor y = combine_experts(flat, r, num_experts_, [&](int64_t e, const at::Tensor& xe) {
+      return mlp(expert(p, e), w, xe, ctx);
+    });
+    return y.view(x.sizes());
+  }
 
   // [B, T, H*D] → [B, H, T, D]
   at::Tensor split_heads(const at::Tensor& x, int64_t heads) const {
@@ -96,6 +130,8 @@ class LlamaFamily final : public Architecture {
   }
 
   bool qk_norm_ = false, qkv_bias_ = false, o_bias_ = false, mlp_bias_ = false;
+  bool moe_ = false, norm_topk_prob_ = false;
+  int64_t num_experts_ = 0, top_k_ = 0;
 };
 
 }  // namespace
@@ -106,6 +142,20 @@ std::unique_ptr<Architecture> make_llama_family(const ModelConfig& config) {
   if (rope != "default" && rope != "linear" && rope != "llama3")
     fail(config.path, "unsupported rope scaling type '" + rope + "' (supported: default, linear, llama3)");
   if (config.head_dim % 2 != 0) fail(config.path, "head_dim must be even for rotary embeddings");
+  if (config.architecture == "Qwen3MoeForCausalLM") {
+    const auto positive = [&](const char* key) {
+      auto it = config.raw.find(key);
+      if (it == config.raw.end() || !it->is_number_integer() || it->get<int64_t>() <= 0)
+        fail(config.path, std::string("field '") + key + "' must be a positive integer");
+      return it->get<int64_t>();
+    };
+    const int64_t experts = num_routed_experts(config);
+    if (experts <= 0) fail(config.path, "field 'num_experts' must be a positive integer");
+    if (positive("num_experts_per_tok") > experts) fail(config.path, "num_experts_per_tok exceeds num_experts");
+    positive("moe_intermediate_size");
+    if (auto it = config.raw.find("norm_topk_prob"); it != config.raw.end() && !it->is_boolean())
+      fail(config.path, "field 'norm_topk_prob' must be true or false");
+  }
   return std::make_unique<LlamaFamily>(config);
 }
 

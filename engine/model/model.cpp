@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "engine/model/fp8_weights_dequant.h"
 #include "engine/model/packed_weights_dequant.h"
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
@@ -34,6 +35,7 @@ Model Model::open(const std::string& dir) {
   m.store_ = std::make_shared<TensorStore>(TensorStore::open_dir(dir));
   if (auto q = QuantizationConfig::from_model_config(config, m.inventory_))
     m.quant_ = std::make_shared<const QuantizationConfig>(std::move(*q));
+  const std::optional<Fp8BlockScheme> fp8 = fp8_scheme_from_config(config);
   // Fail at open, not in the middle of a run: every needed tensor exists, and every
   // linear has the shape the config implies (packed linears: their packed tensors
   // have the shapes their scheme implies).
@@ -49,13 +51,25 @@ Model Model::open(const std::string& dir) {
                       (m.quant_ ? "'s quantization_config keeps '" + l.name + "' in floating point"
                                 : std::string(" has no quantization_config")));
       check_shape(store, l.weight_name(), {l.out_features, l.in_features});
+      const bool scaled = store.contains(fp8_scale_name(l.weight_name()));
+      if (scaled && !fp8)
+        fail(dir, "tensor '" + fp8_scale_name(l.weight_name()) +
+                      "' is a block scale, but config.json has no quantization_config with quant_method fp8");
+      // With an fp8 config, every F8 linear must be block-scaled (else its raw bytes
+      // would be read as weights); float linears (kept layers) load as they are.
+      if (fp8 && (scaled || store.find(l.weight_name())->dtype == DType::F8_E4M3))
+        m.fp8_.emplace(l.weight_name(),
+                       check_fp8_weight(find, dir, l.weight_name(), *fp8, l.out_features, l.in_features));
     }
   }
   const Architecture& a = *m.arch_;
-  for (int b = 0; b < m.inventory_.num_blocks; ++b)
+  for (int b = 0; b < m.inventory_.num_blocks; ++b) {
     for (const auto& name : a.block_tensor_names(b))
       if (!store.contains(name) && !m.packed_.count(name))
         fail(dir, "tensor '" + name + "' required by the architecture is missing");
+    for (const auto& [name, shape] : a.block_tensor_shapes(b))
+      if (!m.packed_.count(name)) check_shape(store, name, shape);
+  }
   check_shape(store, a.embed_name(), {config.vocab_size, config.hidden_size});
   check_shape(store, a.final_norm_name(), {config.hidden_size});
   if (!store.contains(a.lm_head_name()) && !m.packed_.count(a.lm_head_name()))
@@ -68,8 +82,14 @@ const PackedLayer* Model::packed(const std::string& weight_name) const {
   return it == packed_.end() ? nullptr : &it->second;
 }
 
+const Fp8Weight* Model::fp8(const std::string& weight_name) const {
+  auto it = fp8_.find(weight_name);
+  return it == fp8_.end() ? nullptr : &it->second;
+}
+
 at::Tensor Model::load(const std::string& name, at::ScalarType type) const {
   if (const PackedLayer* p = packed(name)) return dequantize_packed(*store_, *p, type);
+  if (const Fp8Weight* f = fp8(name)) return dequantize_fp8(*store_, *f, type);
   return to_tensor(store_->view(name), type);
 }
 

@@ -10,6 +10,7 @@
 
 #include "engine/io/tensor_store.h"
 #include "engine/model/architecture.h"
+#include "engine/model/fp8_weights.h"
 #include "engine/model/inventory.h"
 #include "engine/model/packed_weights.h"
 
@@ -21,7 +22,9 @@ class Model {
   // architecture needs is present with the expected shape. A directory whose
   // config.json has a `quantization_config` (auto_round / auto_gptq / auto_awq packed
   // integers) is accepted: each quantized linear's packed tensors are checked here,
-  // and `load` returns its dequantized weight under the plain `X.weight` name.
+  // and `load` returns its dequantized weight under the plain `X.weight` name. So is an
+  // FP8 source checkpoint (`quant_method: fp8`, block-scaled e4m3 weights with
+  // `X.weight_scale_inv`, fp8_weights.h): every such linear is checked here.
   static Model open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
@@ -34,9 +37,12 @@ class Model {
   const QuantizationConfig* quantization() const { return quant_.get(); }
   // The packed layer behind a weight name ("X.weight"), or nullptr.
   const PackedLayer* packed(const std::string& weight_name) const;
+  // The block-scaled FP8 weight behind a weight name, or nullptr.
+  const Fp8Weight* fp8(const std::string& weight_name) const;
 
   // One tensor as `type` (default fp32). A packed linear's "X.weight" is
-  // dequantized from X.qweight / X.qzeros / X.scales (/ X.g_idx) on each call.
+  // dequantized from X.qweight / X.qzeros / X.scales (/ X.g_idx) on each call, an
+  // FP8 one from X.weight and X.weight_scale_inv.
   at::Tensor load(const std::string& name, at::ScalarType type = at::kFloat) const;
   BlockWeights load_block(int b, at::ScalarType type = at::kFloat) const;
 
@@ -52,6 +58,7 @@ class Model {
   Inventory inventory_;
   std::shared_ptr<const QuantizationConfig> quant_;
   std::unordered_map<std::string, PackedLayer> packed_;  // by weight name
+  std::unordered_map<std::string, Fp8Weight> fp8_;       // by weight name
 };
 
 }  // namespace arecipe

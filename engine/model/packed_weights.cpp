@@ -102,6 +102,11 @@ std::vector<std::string> default_block_prefixes(const Inventory& inv) {
 std::optional<QuantizationConfig> QuantizationConfig::from_model_config(const ModelConfig& config,
                                                                        const Inventory& inventory) {
   if (!config.raw.contains("quantization_config") || config.raw.at("quantization_config").is_null()) return std::nullopt;
+  // FP8 block-scaled source weights (DeepSeek's release) are not a packed integer
+  // layout: fp8_weights.h reads them.
+  if (const auto& qc = config.raw.at("quantization_config");
+      qc.is_object() && qc.contains("quant_method") && qc.at("quant_method") == "fp8")
+    return std::nullopt;
   // Re-read in file order: Python resolves regex keys in dict (file) order.
   ojson raw = ojson::parse(read_text_file(config.path));
   return parse(raw.at("quantization_config").dump(), config.path, inventory);

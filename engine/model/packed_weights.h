@@ -52,9 +52,11 @@ struct PackedLayer {
 class QuantizationConfig {
  public:
   // Reads `quantization_config` from config.json (re-read in file order: regex
-  // precedence follows it, as in Python). Returns nullopt when there is none. Throws
+  // precedence follows it, as in Python). Returns nullopt when there is none, and for
+  // quant_method fp8 (block-scaled FP8 source weights, fp8_weights.h). Throws
   // Error naming config.json for a method or format this engine cannot dequantize
-  // (FP8, MX/NV FP, compressed-tensors, activation quantization, GPTQ v2, AWQ GEMV, ...).
+  // (auto-round FP8 exports, MX/NV FP, compressed-tensors, activation quantization,
+  // GPTQ v2, AWQ GEMV, ...).
   static std::optional<QuantizationConfig> from_model_config(const ModelConfig& config, const Inventory& inventory);
   // Same from the quantization_config JSON text itself (`path` names it in errors).
   static QuantizationConfig parse(const std::string& quantization_config_json, const std::string& path,
