@@ -65,10 +65,12 @@ def deepseek_kwargs():
             "norm_topk_prob", "rms_norm_eps", "routed_scaling_factor", "tie_word_embeddings", "n_shared_experts"]
     kw = {k: r[k] for k in keep}
     kw.update(
-        vocab_size=128, hidden_size=64, intermediate_size=160,  # 160: ragged second FP8 block
-        moe_intermediate_size=16, num_hidden_layers=3, first_k_dense_replace=1,
+        # Every width a multiple of 32 so the released int2-mixed recipe plans on it
+        # (auto_round packs only such linears); 160 and 192 end in ragged FP8 blocks.
+        vocab_size=128, hidden_size=64, intermediate_size=160,
+        moe_intermediate_size=32, num_hidden_layers=3, first_k_dense_replace=1,
         num_attention_heads=4, num_key_value_heads=4,  # MLA expands the latent to every head
-        q_lora_rank=48, kv_lora_rank=32, qk_nope_head_dim=32, qk_rope_head_dim=16, v_head_dim=32,
+        q_lora_rank=32, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=32, v_head_dim=16,
         n_routed_experts=16, num_experts_per_tok=4, n_group=4, topk_group=2,
         initializer_range=0.08,
         rope_parameters=dict(rope_type="yarn", rope_theta=float(r["rope_theta"]),
@@ -84,7 +86,7 @@ def qwen3_moe_kwargs():
     kw = {k: r[k] for k in keep}
     kw.update(
         bos_token_id=1, eos_token_id=2,  # the real ids (151643/5) lie outside the tiny vocab
-        vocab_size=128, hidden_size=64, intermediate_size=144, moe_intermediate_size=32,
+        vocab_size=128, hidden_size=64, intermediate_size=160, moe_intermediate_size=32,
         num_hidden_layers=3, mlp_only_layers=[1],  # block 1 dense, 0 and 2 sparse
         num_attention_heads=4, num_key_value_heads=2, head_dim=32, max_position_embeddings=64,
         num_experts=8, num_experts_per_tok=2, initializer_range=0.08,
