@@ -4,26 +4,18 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/util/env.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
 namespace fs = std::filesystem;
 
 namespace arecipe::hub {
-namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-}  // namespace
-
 std::string default_cache_root() {
-  if (auto v = env("HF_HUB_CACHE"); !v.empty()) return v;
-  if (auto v = env("HF_HOME"); !v.empty()) return v + "/hub";
-  if (auto v = env("XDG_CACHE_HOME"); !v.empty()) return v + "/huggingface/hub";
-  return env("HOME") + "/.cache/huggingface/hub";
+  if (auto v = env_var("HF_HUB_CACHE"); !v.empty()) return v;
+  if (auto v = env_var("HF_HOME"); !v.empty()) return v + "/hub";
+  if (auto v = env_var("XDG_CACHE_HOME"); !v.empty()) return v + "/huggingface/hub";
+  return env_var("HOME") + "/.cache/huggingface/hub";
 }
 
 void check_repo_id(const std::string& id) {

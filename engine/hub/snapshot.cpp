@@ -13,6 +13,7 @@
 #include "dsl/sha256.h"
 #include "engine/hub/http.h"
 #include "engine/hub/hub_cache.h"
+#include "engine/util/env.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 #include "engine/util/progress.h"
@@ -22,28 +23,17 @@ namespace fs = std::filesystem;
 namespace arecipe::hub {
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-bool env_true(const char* name) {
-  std::string v = env(name);
-  for (auto& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return v == "1" || v == "ON" || v == "YES" || v == "TRUE";
-}
-
 std::string endpoint_of(const SnapshotRequest& r) {
-  std::string e = !r.endpoint.empty() ? r.endpoint : !env("HF_ENDPOINT").empty() ? env("HF_ENDPOINT") : "https://huggingface.co";
+  std::string e = !r.endpoint.empty() ? r.endpoint : !env_var("HF_ENDPOINT").empty() ? env_var("HF_ENDPOINT") : "https://huggingface.co";
   while (!e.empty() && e.back() == '/') e.pop_back();
   return e;
 }
 
 std::string token_of(const SnapshotRequest& r) {
   if (!r.token.empty()) return r.token;
-  if (auto t = env("HF_TOKEN"); !t.empty()) return t;
-  std::string path = env("HF_TOKEN_PATH");
-  if (path.empty()) path = (env("HF_HOME").empty() ? env("HOME") + "/.cache/huggingface" : env("HF_HOME")) + "/token";
+  if (auto t = env_var("HF_TOKEN"); !t.empty()) return t;
+  std::string path = env_var("HF_TOKEN_PATH");
+  if (path.empty()) path = (env_var("HF_HOME").empty() ? env_var("HOME") + "/.cache/huggingface" : env_var("HF_HOME")) + "/token";
   if (!fs::is_regular_file(path)) return "";
   std::string t = read_text_file(path, 4096);
   t.erase(std::remove_if(t.begin(), t.end(), [](unsigned char c) { return std::isspace(c); }), t.end());
@@ -205,7 +195,7 @@ bool wanted_file(const std::string& path, bool config_only) {
 Snapshot snapshot_download(const SnapshotRequest& r) {
   check_repo_id(r.repo_id);
   const RepoCache cache(r.cache_root.empty() ? default_cache_root() : r.cache_root, r.repo_id);
-  if (r.offline || env_true("HF_HUB_OFFLINE")) return from_cache(cache, r, "offline mode");
+  if (r.offline || env_flag("HF_HUB_OFFLINE")) return from_cache(cache, r, "offline mode");
   const std::string endpoint = endpoint_of(r);
   HttpOptions http;
   http.bearer_token = token_of(r);
