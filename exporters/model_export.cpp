@@ -46,15 +46,27 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Block-scaled FP8 source weights (DeepSeek's release, engine/model/fp8_weights.h) are
+// only meaningful with their scales: read raw they would be quantized or copied as
+// wrong weights without any error. Until these paths dequantize them (issue 9), refuse.
+void refuse_block_scaled_fp8(const TensorStore& store, const std::string& name, const TensorView& view) {
+  if (view.info->dtype == DType::F8_E4M3 && store.contains(name + "_scale_inv"))
+    throw Error(store.dir() + ": '" + name +
+                "' is a block-scaled FP8 weight (weight_scale_inv); exporting from FP8 source checkpoints is "
+                "not supported yet (dequantize the checkpoint to bf16 first)");
+}
+
 }  // namespace
 
 at::Tensor load_native(const TensorStore& store, const std::string& name) {
   const TensorView view = store.view(name);
+  refuse_block_scaled_fp8(store, name, view);
   return to_tensor(view, native_type(view.info->dtype));
 }
 
 at::Tensor load_native_float(const TensorStore& store, const std::string& name) {
   const TensorView view = store.view(name);
+  refuse_block_scaled_fp8(store, name, view);
   return to_tensor(view, native_float_type(view.info->dtype));
 }
 

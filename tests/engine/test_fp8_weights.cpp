@@ -14,6 +14,7 @@
 #include "engine/model/model.h"
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
+#include "exporters/model_export.h"
 
 using namespace arecipe;
 namespace fs = std::filesystem;
@@ -181,4 +182,19 @@ TEST(Fp8Weights, ModelOpenChecksEveryScaledLinear) {
     EXPECT_NE(std::string(e.what()).find("no quantization_config with quant_method fp8"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(Fp8Weights, ExportPathsRefuseRawFp8) {
+  // The model-free RTN export and the tuner's export read the store directly; until
+  // they dequantize, an FP8 weight must stop them rather than be quantized raw.
+  const TensorStore store = TensorStore::open_dir("tests/golden/moe/deepseek-v3-fp8");
+  try {
+    exporters::load_native_float(store, "model.layers.1.mlp.experts.0.up_proj.weight");
+    FAIL() << "read a block-scaled FP8 weight without its scales";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a block-scaled FP8 weight"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(exporters::load_native(store, "model.layers.0.self_attn.o_proj.weight"), Error);
+  // Float tensors of the same checkpoint (router, norms, scales) still load.
+  EXPECT_EQ(exporters::load_native(store, "model.layers.1.mlp.gate.weight").scalar_type(), at::kBFloat16);
 }
