@@ -74,7 +74,9 @@ TEST_P(MoeGolden, LogitsMatchTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, MoeGolden,
-                         ::testing::Values("deepseek-v3-bf16", "deepseek-v3-fp8", "qwen3-moe-bf16", "qwen3-moe-fp8"));
+                         ::testing::Values("deepseek-v3-bf16", "deepseek-v3-fp8", "qwen3-moe-bf16", "qwen3-moe-fp8",
+                                           // q_proj (no q LoRA), attention biases, plain RoPE
+                                           "deepseek-v3-plain-q-bf16"));
 
 TEST(MoeGolden, Fp8ReferenceDiffersFromBf16) {
   // The FP8 fixture's expected logits are those of its dequantized weights, not the
@@ -99,6 +101,8 @@ TEST(MoeGolden, WrongRouterOrAttentionFails) {
       {"deepseek-v3-bf16", "rope not interleaved", [](nlohmann::json& c) { c["rope_interleave"] = false; }},
       {"deepseek-v3-bf16", "no yarn mscale", [](nlohmann::json& c) { c["rope_parameters"]["mscale_all_dim"] = 0; }},
       {"deepseek-v3-bf16", "no yarn", [](nlohmann::json& c) { c["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 10000.0}}; }},
+      {"deepseek-v3-plain-q-bf16", "rope interleaved", [](nlohmann::json& c) { c["rope_interleave"] = true; }},
+      {"deepseek-v3-plain-q-bf16", "no group limit", [](nlohmann::json& c) { c["topk_group"] = c["n_group"]; }},
       {"qwen3-moe-bf16", "norm_topk_prob off", [](nlohmann::json& c) { c["norm_topk_prob"] = false; }},
       {"qwen3-moe-bf16", "top-k 3", [](nlohmann::json& c) { c["num_experts_per_tok"] = 3; }},
   };

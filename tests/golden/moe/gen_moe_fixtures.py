@@ -95,10 +95,24 @@ def qwen3_moe_kwargs():
     return kw
 
 
+def deepseek_plain_q_kwargs():
+    """The other DeepSeek-V3 switches, bf16 only (kept tiny): q_proj instead of the
+    q LoRA (q_lora_rank null, as DeepSeek-V2-Lite), attention biases, plain
+    (not interleaved) RoPE without scaling."""
+    kw = deepseek_kwargs()
+    kw.update(vocab_size=64, hidden_size=32, intermediate_size=64, moe_intermediate_size=16,
+              num_hidden_layers=2, q_lora_rank=None, kv_lora_rank=16, qk_nope_head_dim=8,
+              qk_rope_head_dim=8, v_head_dim=8, n_routed_experts=8, num_experts_per_tok=2,
+              n_group=2, topk_group=1, attention_bias=True, rope_interleave=False,
+              rope_parameters=dict(rope_type="default", rope_theta=10000.0))
+    return kw
+
+
 SPECS = {
-    # name: (config class, model class, seed, kwargs builder)
-    "deepseek-v3": (DeepseekV3Config, DeepseekV3ForCausalLM, 3001, deepseek_kwargs),
-    "qwen3-moe": (Qwen3MoeConfig, Qwen3MoeForCausalLM, 3002, qwen3_moe_kwargs),
+    # name: (config class, model class, seed, kwargs builder, with an FP8 variant)
+    "deepseek-v3": (DeepseekV3Config, DeepseekV3ForCausalLM, 3001, deepseek_kwargs, True),
+    "qwen3-moe": (Qwen3MoeConfig, Qwen3MoeForCausalLM, 3002, qwen3_moe_kwargs, True),
+    "deepseek-v3-plain-q": (DeepseekV3Config, DeepseekV3ForCausalLM, 3003, deepseek_plain_q_kwargs, False),
 }
 
 
@@ -109,10 +123,12 @@ def meta():
 
 @torch.no_grad()
 def perturb(model, gen):
-    """Norms away from 1 and a non-zero router correction bias, so each one matters."""
+    """Norms away from 1, biases and the router correction bias non-zero, so each one matters."""
     for name, p in model.named_parameters():
         if name.endswith("norm.weight"):
             p.copy_(1.0 + 0.5 * torch.randn(p.shape, generator=gen))
+        elif name.endswith(".bias"):
+            p.copy_(0.2 * torch.randn(p.shape, generator=gen))
     for name, b in model.named_buffers():
         if name.endswith("e_score_correction_bias"):
             b.copy_(0.05 * torch.randn(b.shape, generator=gen))
@@ -198,7 +214,10 @@ def write_dir(d, config, tensors):
 def sensitivity(name, model_dir, ids, ref):
     """Each routing ingredient must change the logits by far more than the tolerance."""
     variants = {"norm_topk_prob": lambda c: c.update(norm_topk_prob=not c["norm_topk_prob"])}
-    if name == "deepseek-v3":
+    if name == "deepseek-v3-plain-q":
+        variants["topk_group=n_group"] = lambda c: c.update(topk_group=c["n_group"])
+        variants["rope_interleave=true"] = lambda c: c.update(rope_interleave=True)
+    elif name == "deepseek-v3":
         variants.update({
             "topk_group=n_group": lambda c: c.update(topk_group=c["n_group"]),
             "routed_scaling_factor=1": lambda c: c.update(routed_scaling_factor=1.0),
@@ -220,7 +239,7 @@ def sensitivity(name, model_dir, ids, ref):
             d = (logits_of(load_fp32(tmp), ids) - ref).abs().max().item()
             assert d > 100 * TOL, f"{name}: {v} moves logits by only {d}"
             print(f"    sensitivity {v:26s} max|dlogit| = {d:.3f}")
-        if name == "deepseek-v3":  # the correction bias lives in the weights, not the config
+        if name.startswith("deepseek"):  # the correction bias lives in the weights, not the config
             t = read_all(os.path.join(model_dir, "model.safetensors"))
             t = {k: (torch.zeros_like(v) if k.endswith("e_score_correction_bias") else v) for k, v in t.items()}
             save_file(t, os.path.join(tmp, "model.safetensors"))
@@ -231,7 +250,7 @@ def sensitivity(name, model_dir, ids, ref):
             print(f"    sensitivity {'e_score_correction_bias=0':26s} max|dlogit| = {d:.3f}")
 
 
-def build(name, cfg_cls, model_cls, seed, kwargs):
+def build(name, cfg_cls, model_cls, seed, kwargs, with_fp8):
     for attempt in range(50):
         s = seed + 100 * attempt
         torch.manual_seed(s)
@@ -263,40 +282,50 @@ def build(name, cfg_cls, model_cls, seed, kwargs):
         save_file({"input_ids": ids.contiguous(), "logits": ref16}, os.path.join(d16, "expected.safetensors"),
                   metadata=meta())
 
-        # ---- FP8 (DeepSeek layout) ----
-        fp8, plain = {}, {}
-        for k, t in tensors.items():
-            if is_fp8_linear(k, t):
-                q, scale = block_quantize_fp8(t)
-                fp8[k], fp8[k + "_scale_inv"] = q, scale
-                plain[k] = dequantize_fp8(q, scale)
-            else:
-                fp8[k] = t
-                plain[k] = t.float()
-        d8 = os.path.join(HERE, name + "-fp8")
-        qconfig = dict(config, quantization_config={"activation_scheme": "dynamic", "fmt": "e4m3",
-                                                    "quant_method": "fp8", "weight_block_size": [BLOCK, BLOCK]})
-        write_dir(d8, qconfig, fp8)
-        deq = os.path.join(tmp, "dequantized")
-        write_dir(deq, config, plain)
-        ref8 = logits_of(load_fp32(deq), ids)
-        assert router_margin(load_fp32(deq), ids) >= MARGIN
-        save_file({"input_ids": ids.contiguous(), "logits": ref8}, os.path.join(d8, "expected.safetensors"),
-                  metadata=meta())
-
-        print(f"{name}: seed {s}, router margin {m:.2e}, logits std {ref16.std().item():.3f}, "
-              f"fp8 vs bf16 max|dlogit| {(ref8 - ref16).abs().max().item():.3f}")
-        sensitivity(name, d16, ids, ref16)
-    for d in (d16, d8):
+        if not with_fp8:
+            print(f"{name}: seed {s}, router margin {m:.2e}, logits std {ref16.std().item():.3f}")
+            sensitivity(name, d16, ids, ref16)
+            dirs = (d16,)
+        else:
+            dirs = (d16, build_fp8(name, config, tensors, ids, ref16, tmp))
+            print(f"{name}: seed {s}, router margin {m:.2e}, logits std {ref16.std().item():.3f}")
+            sensitivity(name, d16, ids, ref16)
+    for d in dirs:
         size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
-        print(f"  {os.path.basename(d):18s} {size / 1024:.0f} KiB")
+        print(f"  {os.path.basename(d):22s} {size / 1024:.0f} KiB")
+
+
+def build_fp8(name, config, tensors, ids, ref16, tmp):
+    """The FP8 variant in DeepSeek's layout; reference from the dequantized weights."""
+    fp8, plain = {}, {}
+    for k, t in tensors.items():
+        if is_fp8_linear(k, t):
+            q, scale = block_quantize_fp8(t)
+            fp8[k], fp8[k + "_scale_inv"] = q, scale
+            plain[k] = dequantize_fp8(q, scale)
+        else:
+            fp8[k] = t
+            plain[k] = t.float()
+    d8 = os.path.join(HERE, name + "-fp8")
+    qconfig = dict(config, quantization_config={"activation_scheme": "dynamic", "fmt": "e4m3",
+                                                "quant_method": "fp8", "weight_block_size": [BLOCK, BLOCK]})
+    write_dir(d8, qconfig, fp8)
+    deq = os.path.join(tmp, "dequantized")
+    write_dir(deq, config, plain)
+    ref8 = logits_of(load_fp32(deq), ids)
+    assert router_margin(load_fp32(deq), ids) >= MARGIN
+    save_file({"input_ids": ids.contiguous(), "logits": ref8}, os.path.join(d8, "expected.safetensors"),
+              metadata=meta())
+
+    print(f"  {name}-fp8: fp8 vs bf16 max|dlogit| {(ref8 - ref16).abs().max().item():.3f}")
+    return d8
 
 
 def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    for name, (cfg_cls, model_cls, seed, kw) in SPECS.items():
-        build(name, cfg_cls, model_cls, seed, kw)
+    for name, (cfg_cls, model_cls, seed, kw, with_fp8) in SPECS.items():
+        build(name, cfg_cls, model_cls, seed, kw, with_fp8)
     print(f"torch {torch.__version__}, transformers {transformers.__version__}")
 
 
