@@ -103,15 +103,20 @@ nlohmann::json tuning_keys(const autoscheme::TuningSettings& t, int global_bits)
   return k;
 }
 
-std::string tuning_text(const autoscheme::TuningSettings& t, const text::CalibrationReport* calib) {
+// `gguf`: tuned GGUF, where the layers tune only their rounding over llama.cpp's scales.
+std::string tuning_text(const autoscheme::TuningSettings& t, const text::CalibrationReport* calib, bool gguf) {
   std::string s;
   switch (t.mode) {
     case TuningMode::Rtn: return "Round to nearest (no calibration data).";
-    case TuningMode::OptRtn: s = "Optimized RTN (imatrix-weighted scale search for int sym < 8 bits)"; break;
+    case TuningMode::OptRtn:
+      s = gguf ? "llama.cpp's quantizers with the calibration imatrix (GGUF RTN-with-imatrix)"
+               : "Optimized RTN (imatrix-weighted scale search for int sym < 8 bits)";
+      break;
     case TuningMode::SignRound:
       s = "SignRound, " + std::to_string(t.iters) + " iterations per block, batch " + std::to_string(t.batch_size) +
           ", lr " + (t.lr ? std::to_string(*t.lr) : "1/iters") +
-          (t.enable_minmax_tuning ? ", min/max tuning" : "") +
+          (gguf ? ", GGUF types over llama.cpp's frozen scales (rounding only)"
+                : t.enable_minmax_tuning ? ", min/max tuning" : "") +
           (t.enable_quanted_input ? ", quantized-input chain" : "");
       break;
   }
@@ -276,7 +281,7 @@ void run(const RunArgs& a) {
   tune::ExecutorResult executed;
   if (tuning.mode == TuningMode::Rtn) {
     spdlog::info("quantizing {} with RTN into {}", p.model.dir, req.out_dir);
-    card.tuning = tuning_text(tuning, nullptr);
+    card.tuning = tuning_text(tuning, nullptr, !gguf_formats.empty());
     req.side_files["README.md"] = exporters::model_card_markdown(card, false);
     if (gguf_formats.empty()) {
       exported = exporters::quantize_and_export(req);
@@ -299,7 +304,7 @@ void run(const RunArgs& a) {
     spdlog::info("quantizing {} with {} into {}", p.model.dir, autoscheme::to_string(tuning.mode), req.out_dir);
     // The model card must exist before the sinks finish; the measured perplexity is
     // added to it after evaluation.
-    card.tuning = tuning_text(tuning, nullptr);
+    card.tuning = tuning_text(tuning, nullptr, !gguf_formats.empty());
     req.side_files["README.md"] = exporters::model_card_markdown(card, false);
     x.export_request = req;
     if (!gguf_formats.empty()) {
@@ -322,7 +327,7 @@ void run(const RunArgs& a) {
     spdlog::warn("{}: kept in source precision (in/out features not multiples of 32, as upstream)", name);
 
   // Evaluate, then complete each output's model card with what was measured.
-  card.tuning = tuning_text(tuning, calib_report);
+  card.tuning = tuning_text(tuning, calib_report, !gguf_formats.empty());
   for (const auto& b : blocks) card.blocks.push_back({b.block, b.rtn_loss, b.best_loss, b.best_iter});
   for (const auto& e : evals) {
     PerplexityOptions opt;

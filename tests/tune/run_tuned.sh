@@ -143,7 +143,7 @@ rm -rf "$WORK/gguf"
 # the bytes of `arecipe gguf --tensor-type attn_v=q8_0`.
 sed 's|^export:|rules:\n  - {name: v in q8_0, match: {role: attn_v}, scheme: "GGUF:Q8_0"}\nexport:|' "$TMP/gguf.yaml" > "$TMP/rule.yaml"
 "$ARECIPE" run "$TMP/rule.yaml" -q > /dev/null 2>&1 \
-  && "$ARECIPE" gguf examples/tiny-qwen3/model --type q4_k_m --tensor-type attn_v=q8_0 -o "$TMP/rule.gguf" -q \
+  && "$ARECIPE" gguf examples/tiny-qwen3/model --type q4_k_m --tensor-type attn_v=q8_0 -o "$TMP/rule.gguf" -q > /dev/null \
   && cmp -s "$TMP/rule.gguf" "$WORK/gguf/tiny-q4km-q4_k_m.gguf" && ! cmp -s "$TMP/rule.gguf" "$TMP/cli.gguf" \
   && pass "recipe rule overrides attn_v to q8_0 in the GGUF" || bad "recipe rule override: $(ls "$WORK/gguf" 2>&1)"
 rm -rf "$WORK/gguf"
