@@ -21,6 +21,7 @@
 #include "autoscheme/tuning_settings.h"
 #include "cli/command.h"
 #include "cli/json_out.h"
+#include "cli/score_source.h"
 #include "engine/eval/text_perplexity.h"
 #include "engine/tune/block_executor.h"
 #include "engine/util/error.h"
@@ -46,6 +47,7 @@ struct RunArgs {
   bool resume = false;
   bool json = false;
   int threads = 0;
+  ScoreOptions scores;  // a target: scored as `plan` scores it (cli/score_source.h)
 };
 
 std::atomic<bool> g_stop{false};
@@ -238,7 +240,9 @@ std::string eval_dir(const std::vector<std::string>& formats, const std::vector<
 void run(const RunArgs& a) {
   init_runtime(a.threads);
   const auto t0 = std::chrono::steady_clock::now();
-  const autoscheme::Planned p = autoscheme::plan_recipe(a.request);
+  autoscheme::PlanRequest plan_request = a.request;
+  plan_request.scores = score_source(a.scores);  // a target allocates as `arecipe plan` does
+  const autoscheme::Planned p = autoscheme::plan_recipe(plan_request);
   const autoscheme::TuningSettings tuning = autoscheme::resolve_tuning(p.recipe);
   std::fputs(autoscheme::warnings_text(p.plan).c_str(), stderr);
   for (const auto& w : tuning.warnings) spdlog::warn("{}", w);
@@ -415,6 +419,7 @@ static CommandRegistrar reg("run", 30, [](CLI::App& root) {
   sub->add_flag("--resume", args->resume, "Continue an interrupted run from its last finished block");
   sub->add_option("--threads", args->threads, "CPU threads (default: all cores)");
   sub->add_flag("--json", args->json, "Print the result as JSON");
+  add_score_flags(*sub, args->scores, "probe-");
   sub->add_flag("--allow-output-anywhere", args->request.allow_output_anywhere,
                 "Let output: be absolute or outside the working directory");
   sub->callback([args] { run(*args); });
