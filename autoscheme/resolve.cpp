@@ -69,6 +69,16 @@ void apply_patch(const Patch& p, int rule, LayerPlan& l) {
 // request, MoE routers never by default.
 bool kept_by_default(Role r) { return r == Role::router || r == Role::lm_head || r == Role::embed; }
 
+// Whether `rule` selects this router because of its role: it matches the layer as the
+// router but not the same layer under a role no selector can name. Upstream never
+// quantizes MoE routers (DeepSeek's MoEGate is not an nn.Linear), so a rule that reaches
+// one only by name, blocks or negation (`{blocks: "0-2"}`) must not un-keep it.
+bool names_router_role(const dsl::Selector& match, const LayerInfo& layer, int num_blocks) {
+  const dsl::LayerRef as_router{layer.name, role_name(Role::router), layer.block};
+  const dsl::LayerRef as_no_role{layer.name, "", layer.block};
+  return match.matches(as_router, num_blocks) && !match.matches(as_no_role, num_blocks);
+}
+
 std::string builtin_reason(const LayerPlan& l) {
   switch (l.layer.role) {
     case Role::router: return "built-in: MoE routers stay in source precision (as upstream)";
@@ -176,10 +186,14 @@ Plan resolve(const dsl::Recipe& recipe, const Inventory& inventory) {
   for (const auto& rule : recipe.rules) {
     const bool has_scheme = rule.scheme.has_value();
     const Patch patch = has_scheme ? make_patch(*rule.scheme) : Patch{};
-    size_t matched = 0;
+    size_t matched = 0, routers_spared = 0;
     for (auto& l : plan.layers) {
       const dsl::LayerRef ref{l.layer.name, role_name(l.layer.role), l.layer.block};
       if (!rule.match.matches(ref, inventory.num_blocks)) continue;
+      if (l.layer.role == Role::router && !names_router_role(rule.match, l.layer, inventory.num_blocks)) {
+        ++routers_spared;
+        continue;
+      }
       ++matched;
       if (has_scheme) {
         l.pinned = true;
@@ -193,7 +207,14 @@ Plan resolve(const dsl::Recipe& recipe, const Inventory& inventory) {
       }
     }
     plan.rule_matches[rule.index - 1] = matched;
-    if (matched == 0)
+    // Sparing routers silently is right for a rule that also selects other layers
+    // (`{blocks: "first,last"}`); a rule that selects nothing else is likely meant for them.
+    if (matched == 0 && routers_spared > 0)
+      plan.warnings.push_back({rule.match.loc(), rule.display() + " selects only MoE routers (" +
+                                                     std::to_string(routers_spared) +
+                                                     "), which stay in source precision unless a rule selects them "
+                                                     "with `role: router`"});
+    else if (matched == 0)
       plan.warnings.push_back({rule.match.loc(), rule.display() + " matches no layer of " + inventory.architecture +
                                                      " (" + std::to_string(inventory.layers.size()) + " layers)"});
   }

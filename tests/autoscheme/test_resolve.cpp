@@ -87,6 +87,45 @@ TEST(Resolve, MoeRoutersAreKeptByDefault) {
   EXPECT_EQ(p.layers.size(), 48u * (4 + 1 + 128 * 3) + 1);
 }
 
+// Upstream never quantizes MoE routers: only a rule that selects them by role un-keeps
+// them; one that reaches them by blocks, name or negation leaves them kept (with a
+// warning when it selects nothing else).
+TEST(Resolve, OnlyTheRouterRoleUnkeepsMoeRouters) {
+  const ModelConfig qwen = load_model_config("tests/configs/qwen3-30b-a3b");
+  Plan by_blocks = plan_text("arecipe: 1\nrules:\n  - {match: {blocks: \"0-2\"}, scheme: W4A16}\n", qwen);
+  EXPECT_TRUE(by_blocks.find("model.layers.0.mlp.gate")->keep);
+  EXPECT_FALSE(by_blocks.find("model.layers.0.mlp.experts.0.up_proj")->keep);
+  EXPECT_EQ(by_blocks.find("model.layers.0.mlp.experts.0.up_proj")->scheme.bits, 4);
+  EXPECT_EQ(by_blocks.rule_matches[0], 3u * (4 + 128 * 3));  // every block-0-2 linear but the 3 routers
+  EXPECT_TRUE(by_blocks.warnings.empty());  // the rule selects other layers too: routers spared silently
+
+  Plan by_name = plan_text(R"(arecipe: 1
+rules:
+  - {match: "*.mlp.gate", scheme: W8A16}
+  - {match: "not:lm_head", scheme: W4A16}
+  - {match: "re:.*", keep: false}
+)",
+                           qwen);
+  EXPECT_TRUE(by_name.find("model.layers.5.mlp.gate")->keep);
+  ASSERT_EQ(by_name.warnings.size(), 1u);  // rule 1 selects nothing but routers
+  EXPECT_NE(by_name.warnings[0].message.find("selects only MoE routers (48)"), std::string::npos)
+      << by_name.warnings[0].message;
+  EXPECT_FALSE(by_name.find("lm_head")->keep);  // the same rules do reach lm_head
+  EXPECT_FALSE(by_name.find("model.layers.5.mlp.experts.3.down_proj")->keep);
+
+  Plan by_role = plan_text(R"(arecipe: 1
+rules:
+  - {match: {role: [attn_*, router], blocks: "0"}, scheme: W8A16}
+  - {match: {role: router, blocks: "1"}, keep: false}
+)",
+                           qwen);
+  const LayerPlan& r0 = *by_role.find("model.layers.0.mlp.gate");
+  EXPECT_FALSE(r0.keep);
+  EXPECT_EQ(r0.scheme.bits, 8);
+  EXPECT_FALSE(by_role.find("model.layers.1.mlp.gate")->keep);
+  EXPECT_TRUE(by_role.find("model.layers.2.mlp.gate")->keep);
+}
+
 TEST(Resolve, RuleMatchingNothingIsAWarningNamingIt) {
   Plan p = plan_text("arecipe: 1\nrules:\n  - name: experts\n    match: {role: expert_down}\n    scheme: W2A16\n");
   ASSERT_EQ(p.warnings.size(), 1u);
