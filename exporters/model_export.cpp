@@ -2,9 +2,13 @@
 
 #include <ATen/ATen.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "engine/io/tensor_store.h"
+#include "engine/model/fp8_weights.h"
+#include "engine/model/fp8_weights_dequant.h"
+#include "engine/model/hf_config.h"
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
@@ -48,25 +52,43 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 // Block-scaled FP8 source weights (DeepSeek's release, engine/model/fp8_weights.h) are
 // only meaningful with their scales: read raw they would be quantized or copied as
-// wrong weights without any error. Until these paths dequantize them (issue 9), refuse.
-void refuse_block_scaled_fp8(const TensorStore& store, const std::string& name, const TensorView& view) {
-  if (view.info->dtype == DType::F8_E4M3 && store.contains(name + "_scale_inv"))
-    throw Error(store.dir() + ": '" + name +
-                "' is a block-scaled FP8 weight (weight_scale_inv); exporting from FP8 source checkpoints is "
-                "not supported yet (dequantize the checkpoint to bf16 first)");
+// wrong weights without any error. nullopt for every other tensor.
+std::optional<Fp8Weight> block_scaled_fp8(const TensorStore& store, const std::string& name, const TensorView& view) {
+  if (view.info->dtype != DType::F8_E4M3 || !store.contains(fp8_scale_name(name))) return std::nullopt;
+  // The scheme is only in config.json; read per weight (a few KiB) so that these
+  // loaders stay free functions of the store.
+  const std::optional<Fp8BlockScheme> scheme = fp8_scheme_from_config(load_model_config(store.dir()));
+  if (!scheme)
+    throw Error(store.dir() + ": tensor '" + fp8_scale_name(name) +
+                "' is a block scale, but config.json has no quantization_config with quant_method fp8");
+  if (view.info->shape.size() != 2) throw Error(store.dir() + ": FP8 weight '" + name + "' is not 2-D");
+  const TensorLookup find = [&store](const std::string& n) { return store.find(n); };
+  return check_fp8_weight(find, store.dir(), name, *scheme, view.info->shape[0], view.info->shape[1]);
+}
+
+// Upstream loads an FP8 checkpoint dequantized to bf16 (the released model's dtype),
+// then quantizes and writes kept layers in that dtype.
+at::Tensor load_fp8_dequantized(const TensorStore& store, const Fp8Weight& w) {
+  return dequantize_fp8(store, w, at::kBFloat16);
 }
 
 }  // namespace
 
+bool is_fp8_block_scale(const TensorStore& store, const std::string& name) {
+  if (!ends_with(name, "_scale_inv")) return false;
+  const TensorInfo* w = store.find(name.substr(0, name.size() - std::string("_scale_inv").size()));
+  return w != nullptr && w->dtype == DType::F8_E4M3;
+}
+
 at::Tensor load_native(const TensorStore& store, const std::string& name) {
   const TensorView view = store.view(name);
-  refuse_block_scaled_fp8(store, name, view);
+  if (const auto fp8 = block_scaled_fp8(store, name, view)) return load_fp8_dequantized(store, *fp8);
   return to_tensor(view, native_type(view.info->dtype));
 }
 
 at::Tensor load_native_float(const TensorStore& store, const std::string& name) {
   const TensorView view = store.view(name);
-  refuse_block_scaled_fp8(store, name, view);
+  if (const auto fp8 = block_scaled_fp8(store, name, view)) return load_fp8_dequantized(store, *fp8);
   return to_tensor(view, native_float_type(view.info->dtype));
 }
 
@@ -178,7 +200,7 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
     bar.advance(1, name);
     const LayerDecision* d = session.quantized(name);
     if (d == nullptr) {
-      if (!session.part_of_quantized_layer(name)) session.add_tensor(name, load_native(store, name));
+      if (!session.part_of_quantized_layer(name) && !is_fp8_block_scale(store, name)) session.add_tensor(name, load_native(store, name));
       continue;
     }
     QuantizedLayer q = rtn_quantize_layer(d->name, d->scheme, load_native_float(store, name), d->in_block,

@@ -88,10 +88,15 @@ class ExportSession {
   ModelExportResult result_;
 };
 
-// A checkpoint tensor in its own dtype (floats stay bf16/fp16/fp32).
+// A checkpoint tensor in its own dtype (floats stay bf16/fp16/fp32); a block-scaled
+// FP8 weight (weight_scale_inv beside it) dequantized to bf16, as upstream loads it.
 at::Tensor load_native(const TensorStore& store, const std::string& name);
-// Float tensors in their own float dtype (the dtype upstream quantizes in).
+// Float tensors in their own float dtype (the dtype upstream quantizes in); FP8
+// weights as load_native.
 at::Tensor load_native_float(const TensorStore& store, const std::string& name);
+// `X.weight_scale_inv` of an F8_E4M3 `X.weight`: consumed by the dequantization
+// above, never copied to an export (whose weights are no longer FP8).
+bool is_fp8_block_scale(const TensorStore& store, const std::string& name);
 
 // Throws Error naming the file or layer at fault; nothing appears under an output
 // name unless every format completed.

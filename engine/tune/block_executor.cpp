@@ -176,7 +176,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
           session->nvfp4_global_scale(store, d->name));
       if (store.find(d->name + ".bias")) q.bias = exporters::load_native_float(store, d->name + ".bias");
       session->add_quantized(q);
-    } else if (!session->part_of_quantized_layer(name)) {
+    } else if (!session->part_of_quantized_layer(name) && !exporters::is_fp8_block_scale(store, name)) {
       session->add_tensor(name, exporters::load_native(store, name));
     }
   }

@@ -184,17 +184,23 @@ TEST(Fp8Weights, ModelOpenChecksEveryScaledLinear) {
   }
 }
 
-TEST(Fp8Weights, ExportPathsRefuseRawFp8) {
-  // The model-free RTN export and the tuner's export read the store directly; until
-  // they dequantize, an FP8 weight must stop them rather than be quantized raw.
+TEST(Fp8Weights, ExportPathsDequantizeAndDropScales) {
+  // The model-free RTN export and the tuner's export read the store directly: FP8
+  // weights come out dequantized (bf16, as upstream loads them), equal to the model
+  // runtime's dequantization, and their scales are not tensors to copy through.
   const TensorStore store = TensorStore::open_dir("tests/golden/moe/deepseek-v3-fp8");
-  try {
-    exporters::load_native_float(store, "model.layers.1.mlp.experts.0.up_proj.weight");
-    FAIL() << "read a block-scaled FP8 weight without its scales";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("is a block-scaled FP8 weight"), std::string::npos) << e.what();
+  const Model model = Model::open("tests/golden/moe/deepseek-v3-fp8");
+  for (const char* w : {"model.layers.1.mlp.experts.0.up_proj.weight", "model.layers.0.self_attn.o_proj.weight"}) {
+    SCOPED_TRACE(w);
+    const at::Tensor f = exporters::load_native_float(store, w);
+    EXPECT_EQ(f.scalar_type(), at::kBFloat16);
+    EXPECT_TRUE(at::equal(f, model.load(w, at::kBFloat16)));
+    EXPECT_TRUE(at::equal(exporters::load_native(store, w), f));
+    EXPECT_GT(f.to(at::kFloat).abs().max().item<float>(), 1e-3f);
+    EXPECT_TRUE(exporters::is_fp8_block_scale(store, std::string(w) + "_scale_inv"));
   }
-  EXPECT_THROW(exporters::load_native(store, "model.layers.0.self_attn.o_proj.weight"), Error);
-  // Float tensors of the same checkpoint (router, norms, scales) still load.
+  // Float tensors of the same checkpoint (router, norms) load as they are.
   EXPECT_EQ(exporters::load_native(store, "model.layers.1.mlp.gate.weight").scalar_type(), at::kBFloat16);
+  EXPECT_FALSE(exporters::is_fp8_block_scale(store, "model.layers.1.mlp.gate.weight"));
+  EXPECT_FALSE(exporters::is_fp8_block_scale(store, "model.layers.1.mlp.gate.e_score_correction_bias"));
 }
