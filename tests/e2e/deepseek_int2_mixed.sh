@@ -86,6 +86,28 @@ else
   bad "arecipe eval: auto_round '$ppl_packed', fake '$ppl_fake', source '$ppl_src'"
 fi
 
+# The model-free RTN export path (exporters::quantize_and_export) reads the FP8 store
+# itself: dequantized weights, no scales passed through, same packed layers.
+if "$ARECIPE" run -q recipes/deepseek-r1-int2-mixed.yaml --set model=$MODEL --set 'tuning={preset: rtn}' \
+    --set 'export=[auto_round]' --output "$TMP/rtn" --allow-output-anywhere --threads 1 >"$TMP/rtn.log" 2>&1 &&
+   python3 - "$TMP/rtn/model.safetensors" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    h = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+h.pop("__metadata__", None)
+bad = [k for k, v in h.items() if k.endswith("_scale_inv") or v["dtype"].startswith("F8")]
+n = sum(1 for k in h if k.endswith(".qweight"))
+if bad or n != 56: print(f"{n} packed layers; FP8 leftovers: {bad[:3]}")
+sys.exit(1 if bad or n != 56 else 0)
+PY
+then
+  ppl_rtn=$(eval_ppl "$TMP/rtn" --text "$TMP/eval.txt")
+  if [[ -n $ppl_rtn && $ppl_rtn != "$ppl_src" ]]; then pass "RTN export: 56 packed layers, no FP8 leftovers, ppl $ppl_rtn"
+  else bad "RTN export ppl '$ppl_rtn' (source $ppl_src)"; fi
+else
+  bad "RTN export: $(tail -3 "$TMP/rtn.log")"
+fi
+
 if [[ ${REFERENCE:-0} == 1 ]]; then
   PY=${ARECIPE_PYTHON:?set ARECIPE_PYTHON to the reference venv python (make test does)}
   # 30 windows of 64 tokens, tokenized by transformers (BOS removed), for both sides.
