@@ -55,32 +55,17 @@ extern "C" void on_sigint(int) {
   if (g_stop.exchange(true)) std::_Exit(130);  // second Ctrl-C: stop now
 }
 
-exporters::LayerScheme to_layer_scheme(const schemes::Scheme& s) {
-  exporters::LayerScheme l;
-  l.bits = s.bits;
-  l.group_size = s.group_size;
-  l.sym = s.sym;
-  l.data_type = s.data_type;
-  l.group_rows = s.group_rows;
-  l.act_bits = s.act_bits;
-  l.act_group_size = s.act_group_size;
-  l.act_sym = s.act_sym;
-  l.act_data_type = s.act_data_type;
-  l.act_dynamic = s.act_dynamic;
-  return l;
-}
-
 // The recipe's default scheme as the layers that no rule touched carry it; the
 // export's global quantization_config keys. Falls back to the first quantized layer.
 exporters::LayerScheme global_scheme(const autoscheme::Plan& plan) {
   const autoscheme::LayerPlan* first = nullptr;
   for (const auto& l : plan.layers) {
     if (l.keep) continue;
-    if (!l.pinned) return to_layer_scheme(l.scheme);
+    if (!l.pinned) return exporters::to_layer_scheme(l.scheme);
     if (!first) first = &l;
   }
   if (!first) throw Error("arecipe run: the plan quantizes no layer");
-  return to_layer_scheme(first->scheme);
+  return exporters::to_layer_scheme(first->scheme);
 }
 
 // What upstream's quantization_config records about tuning: its serialized keys with
@@ -265,7 +250,7 @@ void run(const RunArgs& a) {
          std::string(tuning.mode == TuningMode::SignRound ? "SignRound tuning" : "opt-RTN") +
              " needs calibration data: add e.g. calibration: [{file: my-text.txt}], or use tuning: {preset: rtn}");
   for (const auto& l : p.plan.layers)
-    req.layers.push_back({l.layer.name, !l.keep && !l.scheme.is_unquantized(), to_layer_scheme(l.scheme),
+    req.layers.push_back({l.layer.name, !l.keep && !l.scheme.is_unquantized(), exporters::to_layer_scheme(l.scheme),
                           l.layer.block >= 0});
   req.extra_keys = tuning_keys(tuning, req.global.bits);
   req.show_progress = !a.json && spdlog::get_level() <= spdlog::level::info;

@@ -4,8 +4,24 @@
 
 #include "exporters/fp_sinks.h"
 #include "exporters/int_sinks.h"
+#include "schemes/scheme.h"
 
 namespace arecipe::exporters {
+
+LayerScheme to_layer_scheme(const schemes::Scheme& s) {
+  LayerScheme l;
+  l.bits = s.bits;
+  l.group_size = s.group_size;
+  l.sym = s.sym;
+  l.data_type = s.data_type;
+  l.group_rows = s.group_rows;
+  l.act_bits = s.act_bits;
+  l.act_group_size = s.act_group_size;
+  l.act_sym = s.act_sym;
+  l.act_data_type = s.act_data_type;
+  l.act_dynamic = s.act_dynamic;
+  return l;
+}
 
 std::unique_ptr<Sink> make_sink(const std::string& format) {
   if (format == "auto_round") return make_auto_round_any_sink();

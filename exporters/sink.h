@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace arecipe::schemes {
+struct Scheme;
+}
+
 namespace arecipe::exporters {
 
 struct LayerScheme {
@@ -36,6 +40,9 @@ struct LayerScheme {
            act_data_type == o.act_data_type && act_dynamic == o.act_dynamic;
   }
 };
+
+// The export view of a planned scheme (weights and activation fields).
+LayerScheme to_layer_scheme(const schemes::Scheme& s);
 
 struct QuantizedLayer {
   std::string name;  // module name without ".weight", e.g. "model.layers.0.mlp.down_proj"

@@ -1,6 +1,12 @@
 #include "engine/model/architecture.h"
 
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <vector>
+
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 
 namespace arecipe {
 
@@ -33,6 +39,15 @@ std::unique_ptr<Architecture> make_architecture(const ModelConfig& config) {
   fail(config.path, "unsupported architecture '" + a +
                         "' for running (supported: LlamaForCausalLM, MistralForCausalLM, "
                         "Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM, DeepseekV3ForCausalLM)");
+}
+
+at::Tensor block_forward_batched(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& x,
+                                 const ForwardContext& ctx, int64_t batch) {
+  NoGradGuard no_grad;
+  std::vector<at::Tensor> outs;
+  for (int64_t s = 0; s < x.size(0); s += batch)
+    outs.push_back(arch.block_forward(b, w, x.slice(0, s, std::min(s + batch, x.size(0))), ctx));
+  return at::cat(outs, 0);
 }
 
 }  // namespace arecipe

@@ -77,4 +77,9 @@ class Architecture {
 // The adapter for config.architecture; throws Error naming config.json if unsupported.
 std::unique_ptr<Architecture> make_architecture(const ModelConfig& config);
 
+// Block `b` over every sample of x ([N, T, H]), `batch` samples at a time, without
+// autograd: how the tuner and the probes run reference and quantized chains.
+at::Tensor block_forward_batched(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& x,
+                                 const ForwardContext& ctx, int64_t batch);
+
 }  // namespace arecipe

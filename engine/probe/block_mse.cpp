@@ -54,7 +54,7 @@ std::vector<std::vector<double>> block_mse_scores(const Model& model, const std:
   at::Tensor x = model.embed(ids);
   for (int b = 0; b < model.num_blocks(); ++b) {
     const BlockWeights fp = model.load_block(b);
-    const at::Tensor ref = forward_batched(arch, b, fp, x, ctx, batch);
+    const at::Tensor ref = block_forward_batched(arch, b, fp, x, ctx, batch);
     for (size_t i = 0; i < layers.size(); ++i) {
       if (layers[i].block != b) continue;
       const std::string wname = layers[i].name + ".weight";

@@ -83,7 +83,7 @@ void score_chunk(const Model& model, const std::vector<ProbeLayer>& layers, cons
       std::vector<Quantized> q;
       const BlockWeights w = load_quantized(b, false, q);
       inputs[b] = hidden;
-      hidden = forward_batched(arch, b, w, hidden, ctx, batch);
+      hidden = block_forward_batched(arch, b, w, hidden, ctx, batch);
       tick();
     }
   }

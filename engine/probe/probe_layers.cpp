@@ -52,27 +52,12 @@ exporters::LayerScheme probe_scheme(const std::string& option) {
     throw Error("sensitivity probe: option " + option +
                 " quantizes activations; upstream scores those through the activation error, which the "
                 "probes do not implement yet (weight-only options: W2A16, W4A16G32, FPW8A16 ...)");
-  exporters::LayerScheme l;
-  l.bits = s.bits;
-  l.group_size = s.group_size;
-  l.sym = s.sym;
-  l.data_type = s.data_type;
-  l.group_rows = s.group_rows;
-  return l;  // activation fields keep LayerScheme's 16-bit defaults: weight-only
+  return exporters::to_layer_scheme(s);  // weight-only: the activation fields are 16-bit
 }
 
 at::Tensor rtn_fake_quant(const std::string& name, const exporters::LayerScheme& s, const at::Tensor& w) {
   NoGradGuard no_grad;
   return exporters::rtn_quantize_layer(name, s, w, true).fake_quant.to(at::kFloat).contiguous();
-}
-
-at::Tensor forward_batched(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& x,
-                           const ForwardContext& ctx, int64_t batch) {
-  NoGradGuard no_grad;
-  std::vector<at::Tensor> outs;
-  for (int64_t s = 0; s < x.size(0); s += batch)
-    outs.push_back(arch.block_forward(b, w, x.slice(0, s, std::min(s + batch, x.size(0))), ctx));
-  return at::cat(outs, 0);
 }
 
 }  // namespace arecipe::probe

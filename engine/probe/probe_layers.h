@@ -36,8 +36,4 @@ exporters::LayerScheme probe_scheme(const std::string& option);
 // export would store. w: fp32 [N, K]; returns fp32.
 at::Tensor rtn_fake_quant(const std::string& name, const exporters::LayerScheme& s, const at::Tensor& w);
 
-// Runs block `b` over all samples of x, `batch` at a time, without autograd.
-at::Tensor forward_batched(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& x,
-                           const ForwardContext& ctx, int64_t batch);
-
 }  // namespace arecipe::probe

@@ -31,16 +31,6 @@ namespace {
 using autoscheme::TuningMode;
 using Clock = std::chrono::steady_clock;
 
-// The block over all samples, `batch` at a time, without autograd.
-at::Tensor forward_all(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& x,
-                       const ForwardContext& ctx, int64_t batch) {
-  NoGradGuard no_grad;
-  std::vector<at::Tensor> outs;
-  for (int64_t s = 0; s < x.size(0); s += batch)
-    outs.push_back(arch.block_forward(b, w, x.slice(0, s, std::min(s + batch, x.size(0))), ctx));
-  return at::cat(outs, 0);
-}
-
 void check_finite(const at::Tensor& t, const std::string& what) {
   if (!at::isfinite(t).all().item<bool>()) throw Error(what + " contains NaN or Inf");
 }
@@ -236,10 +226,10 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
         quantized[i].bias = bias_of(layers[i].module);
       }
       report = state.reports()[b];
-      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
+      ref = block_forward_batched(arch, b, fp, x_fp, observed, req.forward_batch);
     } else if (gg && ts.mode == TuningMode::OptRtn) {
       // iters 0 with GGUF types: llama.cpp's quantizer with the calibration imatrix.
-      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
+      ref = block_forward_batched(arch, b, fp, x_fp, observed, req.forward_batch);
       for (const auto& l : layers) {
         const at::Tensor& w = fp.get(l.module + ".weight");
         TunableLayer t = TunableLayer::create_gguf(
@@ -249,7 +239,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
         blobs.emplace_back(l.module, t.gguf_bytes());
       }
     } else if (ts.mode == TuningMode::OptRtn) {
-      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
+      ref = block_forward_batched(arch, b, fp, x_fp, observed, req.forward_batch);
       for (const auto& l : layers) {
         exporters::QuantizedLayer q = opt_rtn_layer(*l.decision, exporters::load_native_float(store, l.module + ".weight"),
                                                     imatrix.get(l.module), session->nvfp4_global_scale(store, l.module));
@@ -257,7 +247,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
         quantized.push_back(std::move(q));
       }
     } else {
-      ref = forward_all(arch, b, fp, x_fp, observed, req.forward_batch);
+      ref = block_forward_batched(arch, b, fp, x_fp, observed, req.forward_batch);
       check_finite(ref, "block " + std::to_string(b) + "'s full-precision outputs");
       std::vector<TunableLayer> tunables;
       for (const auto& l : layers) {
@@ -306,7 +296,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
     if (quanted_input) {
       BlockWeights qw = fp;
       for (const auto& q : quantized) qw.set(q.name + ".weight", q.fake_quant.to(at::kFloat));
-      x_q = forward_all(arch, b, qw, x_q, ctx, req.forward_batch);
+      x_q = block_forward_batched(arch, b, qw, x_q, ctx, req.forward_batch);
     }
     x_fp = ref;
     if (session)
