@@ -54,6 +54,16 @@ TuningSettings resolve_tuning(const dsl::Recipe& recipe) {
   if (t.enable_alg_ext && t.enable_alg_ext->value)
     fail(t.enable_alg_ext->loc.str(), "enable_alg_ext (SignRoundV2) is not implemented yet; remove it or set it to false");
 
+  // arecipe tunes and exports on the CPU (the CUDA fake-quant kernels build but the
+  // executor has no device placement yet): a recipe asking for a GPU gets an error,
+  // not a silent CPU run. `auto` means the best device available, which is the CPU.
+  if (recipe.device.value.rfind("cuda", 0) == 0)
+    fail(recipe.device.loc.str(), "device: " + recipe.device.value +
+                                      ": GPU tuning is not implemented yet; arecipe runs on the CPU. Use device: auto "
+                                      "or cpu");
+  if (t.low_gpu_mem_usage && t.low_gpu_mem_usage->value)
+    s.warnings.push_back("tuning.low_gpu_mem_usage has no effect on the CPU: activations already stay in host memory");
+
   if (s.iters > 0) {
     s.mode = TuningMode::SignRound;
   } else {

@@ -28,6 +28,22 @@ TEST(TuningSettings, DefaultPresetIsAutoRoundDefaults) {
   EXPECT_TRUE(s.warnings.empty());
 }
 
+TEST(TuningSettings, AnExplicitGpuIsRefusedWithItsLocation) {
+  // The executor runs on the CPU only; `auto` and `cpu` are fine, `cuda` is not silent.
+  EXPECT_NO_THROW(resolve_tuning(dsl::load_recipe_text("arecipe: 1\ndevice: auto\n", "r.yaml")));
+  EXPECT_NO_THROW(resolve_tuning(dsl::load_recipe_text("arecipe: 1\ndevice: cpu\n", "r.yaml")));
+  try {
+    resolve_tuning(dsl::load_recipe_text("arecipe: 1\ndevice: cuda:0\n", "r.yaml"));
+    FAIL() << "device: cuda accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("r.yaml:2:9"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("GPU tuning is not implemented"), std::string::npos) << e.what();
+  }
+  const TuningSettings s = settings("{low_gpu_mem_usage: true}");
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("low_gpu_mem_usage has no effect"), std::string::npos);
+}
+
 TEST(TuningSettings, BestDoublesLowBitLearningRate) {
   const TuningSettings s = settings("{preset: best}");
   EXPECT_EQ(s.iters, 1000);
