@@ -1,16 +1,9 @@
 #include "engine/model/fp8_weights.h"
 
 #include "engine/util/error.h"
+#include "engine/util/shape_text.h"
 
 namespace arecipe {
-
-namespace {
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-}  // namespace
 
 std::optional<Fp8BlockScheme> fp8_scheme_from_config(const ModelConfig& config) {
   auto qc = config.raw.find("quantization_config");

@@ -6,16 +6,12 @@
 #include "engine/model/packed_weights_dequant.h"
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
+#include "engine/util/shape_text.h"
 #include "engine/util/torch_compat.h"
 
 namespace arecipe {
 
 namespace {
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 void check_shape(const TensorStore& store, const std::string& name, std::vector<int64_t> expect) {
   const TensorInfo* t = store.find(name);

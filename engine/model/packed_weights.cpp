@@ -6,18 +6,13 @@
 #include <set>
 
 #include "engine/util/error.h"
+#include "engine/util/shape_text.h"
 #include "engine/util/files.h"
 
 namespace arecipe {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 std::string scheme_str(const PackedScheme& s) {
   return std::to_string(s.bits) + "-bit G" + (s.group_size == -1 ? std::string("-1") : std::to_string(s.group_size)) +
