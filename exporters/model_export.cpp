@@ -176,6 +176,10 @@ void ExportSession::add_tensor(const std::string& name, const at::Tensor& t) {
   for (auto& s : sinks_) s->add_tensor(name, t);
 }
 
+void ExportSession::copy_source_tensor(const TensorStore& store, const std::string& name) {
+  if (!part_of_quantized_layer(name) && !is_fp8_block_scale(store, name)) add_tensor(name, load_native(store, name));
+}
+
 void ExportSession::add_quantized(const QuantizedLayer& layer) {
   for (auto& s : sinks_) s->add_quantized(layer);
   ++result_.quantized;
@@ -200,7 +204,7 @@ ModelExportResult quantize_and_export(const ModelExportRequest& req) {
     bar.advance(1, name);
     const LayerDecision* d = session.quantized(name);
     if (d == nullptr) {
-      if (!session.part_of_quantized_layer(name) && !is_fp8_block_scale(store, name)) session.add_tensor(name, load_native(store, name));
+      session.copy_source_tensor(store, name);
       continue;
     }
     QuantizedLayer q = rtn_quantize_layer(d->name, d->scheme, load_native_float(store, name), d->in_block,

@@ -73,6 +73,10 @@ class ExportSession {
   at::Tensor nvfp4_global_scale(const TensorStore& store, const std::string& layer);
 
   void add_tensor(const std::string& name, const at::Tensor& t);
+  // A source tensor the export carries over (norms, embeddings, kept layers), in its own
+  // dtype; skipped when it travels inside a quantized layer or is an FP8 block scale
+  // (consumed by load_native's dequantization).
+  void copy_source_tensor(const TensorStore& store, const std::string& name);
   void add_quantized(const QuantizedLayer& layer);
   // Side files, then every format completed on disk before any is renamed into place.
   ModelExportResult finish(const std::map<std::string, std::string>& side_files);

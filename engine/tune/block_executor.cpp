@@ -166,8 +166,8 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
           session->nvfp4_global_scale(store, d->name));
       if (store.find(d->name + ".bias")) q.bias = exporters::load_native_float(store, d->name + ".bias");
       session->add_quantized(q);
-    } else if (!session->part_of_quantized_layer(name) && !exporters::is_fp8_block_scale(store, name)) {
-      session->add_tensor(name, exporters::load_native(store, name));
+    } else {
+      session->copy_source_tensor(store, name);
     }
   }
 
@@ -197,7 +197,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
     }
     if (session)
       for (const auto& name : arch.block_tensor_names(b))
-        if (!session->part_of_quantized_layer(name)) session->add_tensor(name, exporters::load_native(store, name));
+        session->copy_source_tensor(store, name);
     auto scheme_of = [](const BlockLayer& l) { return l.gguf ? gguf_layer_scheme(l.gguf->type) : l.decision->scheme; };
     // Tuned GGUF encodes with llama-imatrix's importance from the FP pass (every mode).
     ImatrixCollector imatrix;
