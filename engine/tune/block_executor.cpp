@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <cstdio>
 #include <cstdlib>
@@ -67,28 +68,17 @@ exporters::LayerScheme gguf_layer_scheme(ggml::Type t) {
   return s;
 }
 
-// The importance llama-quantize would derive for `gguf_name` from an imatrix file holding
-// these sums (in_sum2 / count in fp32): built through gguf::Imatrix itself, so the
-// written imatrix file reproduces the same encode (arecipe gguf --imatrix).
-std::vector<float> gguf_importance(const ImatrixCollector& c, const std::string& module, const std::string& gguf_name) {
-  const at::Tensor sum = c.sum(module);
-  if (!sum.defined()) throw Error("tuned GGUF: no calibration activations reached " + module);
-  const at::Tensor s = sum.contiguous();
-  gguf::CalibrationSums cs;
-  cs.sum_x2.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
-  cs.tokens = c.tokens(module);
-  const auto imp = gguf::imatrix_from_calibration({{module, cs}}, "", 0, 0).importance(gguf_name);
-  if (!imp) throw Error("tuned GGUF: " + module + " has no GGUF imatrix name " + gguf_name);
-  return *imp;
-}
-
-void add_sums(std::map<std::string, gguf::CalibrationSums>& all, const ImatrixCollector& c) {
+// A block's calibration sums as llama-imatrix records them (sum of x^2 per input
+// column, token count), for the encode importance and the written imatrix file.
+std::map<std::string, gguf::CalibrationSums> calibration_sums(const ImatrixCollector& c) {
+  std::map<std::string, gguf::CalibrationSums> all;
   for (const std::string& m : c.modules()) {
     const at::Tensor s = c.sum(m).contiguous();
     gguf::CalibrationSums& cs = all[m];
     cs.sum_x2.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
     cs.tokens = c.tokens(m);
   }
+  return all;
 }
 
 // Opt-RTN (spec 3.1/3.2): the imatrix-weighted scale search for int sym below 8 bits;
@@ -204,6 +194,22 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
     ForwardContext observed = ctx;
     if (gg || ts.mode == TuningMode::OptRtn) observed.observe_linear_input = imatrix.observer();
     std::vector<std::pair<std::string, std::vector<uint8_t>>> blobs;  // tuned GGUF rows
+    // Tuned GGUF: the block's sums, converted once after the FP pass, and llama.cpp's
+    // frozen scales encoded with the importance llama-quantize would derive from an
+    // imatrix file holding them (in_sum2 / count in fp32, built through gguf::Imatrix
+    // itself), so the written imatrix file reproduces the encode (arecipe gguf --imatrix).
+    std::map<std::string, gguf::CalibrationSums> block_sums;
+    std::optional<gguf::Imatrix> block_imatrix;
+    auto gguf_scales = [&](const BlockLayer& l, const at::Tensor& w) {
+      if (!imatrix.sum(l.module).defined()) throw Error("tuned GGUF: no calibration activations reached " + l.module);
+      if (!block_imatrix) {
+        block_sums = calibration_sums(imatrix);
+        block_imatrix = gguf::imatrix_from_calibration(block_sums, "", 0, 0);
+      }
+      const auto importance = block_imatrix->importance(l.gguf->gguf_name);
+      if (!importance) throw Error("tuned GGUF: " + l.module + " has no GGUF imatrix name " + l.gguf->gguf_name);
+      return GgufFixedScales::encode(l.gguf->type, w, *importance);
+    };
     const BlockWeights fp = model.load_block(b);
     auto bias_of = [&](const std::string& module) {
       return store.find(module + ".bias") ? exporters::load_native_float(store, module + ".bias") : at::Tensor();
@@ -233,8 +239,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
       for (const auto& l : layers) {
         const at::Tensor& w = fp.get(l.module + ".weight");
         TunableLayer t = TunableLayer::create_gguf(
-            l.module, scheme_of(l), GgufFixedScales::encode(l.gguf->type, w, gguf_importance(imatrix, l.module, l.gguf->gguf_name)),
-            w, bias_of(l.module), 0);
+            l.module, scheme_of(l), gguf_scales(l, w), w, bias_of(l.module), 0);
         quantized.push_back(t.finalize(true));
         blobs.emplace_back(l.module, t.gguf_bytes());
       }
@@ -256,8 +261,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
         check_finite(w, "weight of " + l.module);
         if (l.gguf)  // minmax tuning off: the scales are llama.cpp's, frozen (spec 2.1 item 4)
           tunables.push_back(TunableLayer::create_gguf(
-              l.module, s, GgufFixedScales::encode(l.gguf->type, w, gguf_importance(imatrix, l.module, l.gguf->gguf_name)),
-              w, fp.optional(l.module + ".bias"), ts.lr_for_bits(s.bits)));
+              l.module, s, gguf_scales(l, w), w, fp.optional(l.module + ".bias"), ts.lr_for_bits(s.bits)));
         else
           tunables.push_back(TunableLayer::create(l.module, s, w, fp.optional(l.module + ".bias"), ts.enable_minmax_tuning,
                                                   ts.lr_for_bits(s.bits), ts.minmax_lr_for_bits(s.bits)));
@@ -301,7 +305,10 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
     x_fp = ref;
     if (session)
       for (const auto& q : quantized) session->add_quantized(q);
-    if (gg) add_sums(gguf_sums, imatrix);
+    if (gg) {
+      if (!block_imatrix) block_sums = calibration_sums(imatrix);  // replayed blocks encode nothing
+      for (auto& [module, sums] : block_sums) gguf_sums[module] = std::move(sums);
+    }
 
     if (b >= done) {
       report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
