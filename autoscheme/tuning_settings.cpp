@@ -26,6 +26,15 @@ const char* to_string(TuningMode mode) {
   return "?";
 }
 
+const char* to_string(ExpertTuning experts) {
+  switch (experts) {
+    case ExpertTuning::Auto: return "auto";
+    case ExpertTuning::Joint: return "joint";
+    case ExpertTuning::Streamed: return "streamed";
+  }
+  return "?";
+}
+
 TuningSettings resolve_tuning(const dsl::Recipe& recipe) {
   const dsl::Tuning& t = recipe.tuning;
   TuningSettings s;
@@ -51,6 +60,9 @@ TuningSettings resolve_tuning(const dsl::Recipe& recipe) {
   if (t.enable_minmax_tuning) s.enable_minmax_tuning = t.enable_minmax_tuning->value;
   if (t.enable_quanted_input) s.enable_quanted_input = t.enable_quanted_input->value;
   if (t.low_gpu_mem_usage) s.low_gpu_mem_usage = t.low_gpu_mem_usage->value;
+  if (t.experts)  // the parser admits only these three
+    s.experts = t.experts->value == "joint" ? ExpertTuning::Joint
+                : t.experts->value == "streamed" ? ExpertTuning::Streamed : ExpertTuning::Auto;
   if (t.enable_alg_ext && t.enable_alg_ext->value)
     fail(t.enable_alg_ext->loc.str(), "enable_alg_ext (SignRoundV2) is not implemented yet; remove it or set it to false");
 

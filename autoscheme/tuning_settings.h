@@ -18,6 +18,11 @@ enum class TuningMode {
   SignRound,  // iters > 0: sign-gradient descent on rounding offsets and clip ranges
 };
 
+// How MoE blocks are tuned (docs/moe.md): all linears of a block together on the
+// block's output, as upstream does (joint), or expert by expert with one expert's
+// weights resident (streamed); auto streams when a joint block would not fit in memory.
+enum class ExpertTuning { Auto, Joint, Streamed };
+
 struct TuningSettings {
   std::string preset = "default";
   TuningMode mode = TuningMode::SignRound;
@@ -32,6 +37,7 @@ struct TuningSettings {
   bool enable_minmax_tuning = true;
   bool enable_quanted_input = true;
   bool low_gpu_mem_usage = false;
+  ExpertTuning experts = ExpertTuning::Auto;
   // Settings given but without effect (e.g. lr with iters 0): said, not silently dropped.
   std::vector<std::string> warnings;
 
@@ -46,5 +52,6 @@ struct TuningSettings {
 TuningSettings resolve_tuning(const dsl::Recipe& recipe);
 
 const char* to_string(TuningMode mode);
+const char* to_string(ExpertTuning experts);
 
 }  // namespace arecipe::autoscheme

@@ -361,7 +361,8 @@ void run(const RunArgs& a) {
       nlohmann::ordered_json bl = nlohmann::ordered_json::array();
       for (const auto& b : blocks)
         bl.push_back({{"block", b.block}, {"layers", b.layers}, {"rtn_loss", b.rtn_loss}, {"best_loss", b.best_loss},
-                      {"best_iter", b.best_iter}, {"seconds", b.seconds}});
+                      {"best_iter", b.best_iter}, {"seconds", b.seconds}, {"peak_rss_mb", b.peak_rss_mb},
+                      {"streamed_experts", b.streamed_experts}});
       j["blocks"] = bl;
       j["resumed_blocks"] = executed.resumed_blocks;
     }

@@ -1,6 +1,8 @@
 // The typed half of loading: a merged YAML tree -> Recipe, validating every value.
 #include <re2/re2.h>
 
+#include <algorithm>
+
 #include "dsl/loader.h"
 #include "dsl/output_path.h"
 #include "dsl/scheme_spec.h"
@@ -101,7 +103,7 @@ Tuning parse_tuning(const YNode& n) {
   expect_mapping(n, "tuning");
   check_keys(n, {"preset", "iters", "nsamples", "seqlen", "batch_size", "gradient_accumulate_steps", "lr",
                  "minmax_lr", "seed", "enable_alg_ext", "enable_quanted_input", "enable_minmax_tuning",
-                 "low_gpu_mem_usage"},
+                 "low_gpu_mem_usage", "experts"},
              "tuning");
   Tuning t;
   t.loc = n.loc;
@@ -132,6 +134,13 @@ Tuning parse_tuning(const YNode& n) {
   bool_field("enable_quanted_input", t.enable_quanted_input);
   bool_field("enable_minmax_tuning", t.enable_minmax_tuning);
   bool_field("low_gpu_mem_usage", t.low_gpu_mem_usage);
+  if (const YNode* v = n.find("experts")) {
+    t.experts = read_string(*v, "tuning.experts");
+    const std::vector<std::string> modes = {"auto", "joint", "streamed"};
+    if (std::find(modes.begin(), modes.end(), t.experts->value) == modes.end())
+      fail_at(v->loc, "tuning.experts: expected auto, joint or streamed, got '" + v->value + "'",
+              did_you_mean(v->value, modes));
+  }
   return t;
 }
 

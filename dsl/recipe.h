@@ -73,6 +73,7 @@ struct TieSpec {
 
 struct Tuning {
   std::optional<Located<std::string>> preset;  // default | best | light | rtn | opt_rtn
+  std::optional<Located<std::string>> experts;  // auto | joint | streamed (MoE blocks)
   std::optional<Located<int>> iters, nsamples, seqlen, batch_size, gradient_accumulate_steps, seed;
   std::optional<Located<double>> lr, minmax_lr;
   std::optional<Located<bool>> enable_alg_ext, enable_quanted_input, enable_minmax_tuning, low_gpu_mem_usage;

@@ -30,6 +30,37 @@ at::Tensor Architecture::project(const BlockWeights& w, const ForwardContext& ct
   return linear(x, w.get(module + ".weight"), w.optional(module + ".bias"));
 }
 
+namespace {
+[[noreturn]] void no_moe(int b) {
+  throw Error("block " + std::to_string(b) + " is not a mixture-of-experts block of this architecture");
+}
+}  // namespace
+
+std::string Architecture::expert_prefix(int b, int64_t) const { no_moe(b); }
+at::Tensor Architecture::attention_residual(int b, const BlockWeights&, const at::Tensor&,
+                                            const ForwardContext&) const { no_moe(b); }
+at::Tensor Architecture::mlp_input(int b, const BlockWeights&, const at::Tensor&) const { no_moe(b); }
+Routing Architecture::route(int b, const BlockWeights&, const at::Tensor&, const ForwardContext&) const { no_moe(b); }
+at::Tensor Architecture::expert_forward(int b, int64_t, const BlockWeights&, const at::Tensor&,
+                                        const ForwardContext&) const { no_moe(b); }
+at::Tensor Architecture::shared_experts(int b, const BlockWeights&, const at::Tensor&,
+                                        const ForwardContext&) const { no_moe(b); }
+
+at::Tensor moe_block_forward(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& hidden,
+                             const ForwardContext& ctx) {
+  const at::Tensor h = arch.attention_residual(b, w, hidden, ctx);
+  const at::Tensor x = arch.mlp_input(b, w, h);
+  const at::Tensor flat = x.reshape({-1, x.size(-1)});
+  const Routing r = arch.route(b, w, flat, ctx);
+  at::Tensor y = combine_experts(flat, r, arch.routed_experts(b), [&](int64_t e, const at::Tensor& xe) {
+    return arch.expert_forward(b, e, w, xe, ctx);
+  });
+  y = y.view(x.sizes());
+  const at::Tensor shared = arch.shared_experts(b, w, x, ctx);
+  if (shared.defined()) y = y + shared;
+  return h + y;
+}
+
 std::unique_ptr<Architecture> make_architecture(const ModelConfig& config) {
   const std::string& a = config.architecture;
   if (a == "LlamaForCausalLM" || a == "MistralForCausalLM" || a == "Qwen2ForCausalLM" ||

@@ -14,6 +14,7 @@
 #include "engine/model/hf_config.h"
 #include "engine/model/inventory.h"
 #include "engine/model/layers.h"
+#include "engine/model/moe.h"
 
 namespace arecipe {
 
@@ -66,6 +67,26 @@ class Architecture {
   virtual std::string lm_head_name() const = 0;
   virtual at::Tensor final_norm(const at::Tensor& hidden, const at::Tensor& weight) const = 0;
 
+  // Mixture-of-experts blocks, as the pieces moe_block_forward composes, so the tuner
+  // can run a block's routed experts one at a time (engine/tune/moe_stream.h) instead
+  // of loading all of them. Adapters without MoE blocks keep the defaults.
+  // Routed experts of block b; 0 for a dense block (the other pieces are then unused).
+  virtual int64_t routed_experts(int /*b*/) const { return 0; }
+  // Every tensor of routed expert e starts with it ("model.layers.3.mlp.experts.7.").
+  virtual std::string expert_prefix(int b, int64_t e) const;
+  // hidden + attention: the residual stream the MLP adds to. [B, T, H] → [B, T, H].
+  virtual at::Tensor attention_residual(int b, const BlockWeights& w, const at::Tensor& hidden,
+                                        const ForwardContext& ctx) const;
+  // The MLP's input: the post-attention norm of the residual stream.
+  virtual at::Tensor mlp_input(int b, const BlockWeights& w, const at::Tensor& residual) const;
+  // The router over tokens x: [N, H].
+  virtual Routing route(int b, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const;
+  // Routed expert e on its tokens x: [M, H] → [M, H] (ungated).
+  virtual at::Tensor expert_forward(int b, int64_t e, const BlockWeights& w, const at::Tensor& x,
+                                    const ForwardContext& ctx) const;
+  // The shared experts on x: [B, T, H]; undefined when the block has none.
+  virtual at::Tensor shared_experts(int b, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const;
+
  protected:
   // `module`.weight (and .bias when present) applied to x; reports x to the observer.
   at::Tensor project(const BlockWeights& w, const ForwardContext& ctx, const std::string& module,
@@ -76,6 +97,12 @@ class Architecture {
 
 // The adapter for config.architecture; throws Error naming config.json if unsupported.
 std::unique_ptr<Architecture> make_architecture(const ModelConfig& config);
+
+// An MoE block's forward from the pieces above: residual + Σ gate · routed expert +
+// shared experts. The adapters' block_forward uses it, so a block run whole and a block
+// run expert by expert compute the same thing.
+at::Tensor moe_block_forward(const Architecture& arch, int b, const BlockWeights& w, const at::Tensor& hidden,
+                             const ForwardContext& ctx);
 
 // Block `b` over every sample of x ([N, T, H]), `batch` samples at a time, without
 // autograd: how the tuner and the probes run reference and quantized chains.

@@ -83,13 +83,36 @@ class DeepseekV3 final : public Architecture {
 
   at::Tensor block_forward(int b, const BlockWeights& w, const at::Tensor& hidden,
                            const ForwardContext& ctx) const override {
+    if (is_moe_block(config_, b)) return moe_block_forward(*this, b, w, hidden, ctx);
+    const at::Tensor h = attention_residual(b, w, hidden, ctx);
+    return h + mlp(prefix(b) + "mlp.", w, mlp_input(b, w, h), ctx);
+  }
+
+  int64_t routed_experts(int b) const override { return is_moe_block(config_, b) ? experts_ : 0; }
+  std::string expert_prefix(int b, int64_t e) const override { return expert(prefix(b), e); }
+  at::Tensor attention_residual(int b, const BlockWeights& w, const at::Tensor& hidden,
+                                const ForwardContext& ctx) const override {
     const std::string p = prefix(b);
-    const double eps = config_.rms_norm_eps;
-    at::Tensor x = rms_norm(hidden, w.get(p + "input_layernorm.weight"), eps);
-    at::Tensor h = hidden + attention(p + "self_attn.", w, x, ctx);
-    x = rms_norm(h, w.get(p + "post_attention_layernorm.weight"), eps);
-    if (!is_moe_block(config_, b)) return h + mlp(p + "mlp.", w, x, ctx);
-    return h + moe(p, w, x, ctx);
+    const at::Tensor x = rms_norm(hidden, w.get(p + "input_layernorm.weight"), config_.rms_norm_eps);
+    return hidden + attention(p + "self_attn.", w, x, ctx);
+  }
+  at::Tensor mlp_input(int b, const BlockWeights& w, const at::Tensor& h) const override {
+    return rms_norm(h, w.get(prefix(b) + "post_attention_layernorm.weight"), config_.rms_norm_eps);
+  }
+  // DeepseekV3TopkRouter computes its logits in fp32 whatever the activations are.
+  Routing route(int b, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const override {
+    const std::string gate = prefix(b) + "mlp.gate";
+    if (ctx.observe_linear_input) ctx.observe_linear_input(gate, x);
+    at::Tensor logits = at::linear(x.to(at::kFloat), w.get(gate + ".weight").to(at::kFloat));
+    return grouped_sigmoid_routing(logits, w.get(gate + ".e_score_correction_bias").to(at::kFloat), routing_);
+  }
+  at::Tensor expert_forward(int b, int64_t e, const BlockWeights& w, const at::Tensor& x,
+                            const ForwardContext& ctx) const override {
+    return mlp(expert(prefix(b), e), w, x, ctx);
+  }
+  at::Tensor shared_experts(int b, const BlockWeights& w, const at::Tensor& x,
+                            const ForwardContext& ctx) const override {
+    return shared_ > 0 ? mlp(prefix(b) + "mlp.shared_experts.", w, x, ctx) : at::Tensor();
   }
 
   std::string embed_name() const override { return "model.embed_tokens.weight"; }
@@ -147,22 +170,6 @@ class DeepseekV3 final : public Architecture {
     at::Tensor o = grouped_attention(q, k, v, ctx.mask, softmax_scale_);  // [B, H, T, v]
     o = o.transpose(1, 2).reshape({B, T, H * d_.v});
     return project(w, ctx, a + "o_proj", o);
-  }
-
-  at::Tensor moe(const std::string& p, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const {
-    at::Tensor flat = x.reshape({-1, x.size(-1)});
-    // DeepseekV3TopkRouter computes its logits in fp32 whatever the activations are.
-    const std::string gate = p + "mlp.gate";
-    if (ctx.observe_linear_input) ctx.observe_linear_input(gate, flat);
-    at::Tensor logits = at::linear(flat.to(at::kFloat), w.get(gate + ".weight").to(at::kFloat));
-    const Routing r =
-        grouped_sigmoid_routing(logits, w.get(gate + ".e_score_correction_bias").to(at::kFloat), routing_);
-    at::Tensor y = combine_experts(flat, r, experts_, [&](int64_t e, const at::Tensor& xe) {
-      return mlp(expert(p, e), w, xe, ctx);
-    });
-    y = y.view(x.sizes());
-    if (shared_ > 0) y = y + mlp(p + "mlp.shared_experts.", w, x, ctx);
-    return y;
   }
 
   MlaDims d_;

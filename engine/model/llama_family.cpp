@@ -65,13 +65,32 @@ class LlamaFamily final : public Architecture {
 
   at::Tensor block_forward(int b, const BlockWeights& w, const at::Tensor& hidden,
                            const ForwardContext& ctx) const override {
+    if (sparse(b)) return moe_block_forward(*this, b, w, hidden, ctx);
+    const at::Tensor h = attention_residual(b, w, hidden, ctx);
+    return h + mlp(prefix(b) + "mlp.", w, mlp_input(b, w, h), ctx);
+  }
+
+  int64_t routed_experts(int b) const override { return sparse(b) ? num_experts_ : 0; }
+  std::string expert_prefix(int b, int64_t e) const override { return expert(prefix(b), e); }
+  at::Tensor attention_residual(int b, const BlockWeights& w, const at::Tensor& hidden,
+                                const ForwardContext& ctx) const override {
     const std::string p = prefix(b);
-    const double eps = config_.rms_norm_eps;
-    at::Tensor x = rms_norm(hidden, w.get(p + "input_layernorm.weight"), eps);
-    at::Tensor h = hidden + attention(p + "self_attn.", w, x, ctx);
-    x = rms_norm(h, w.get(p + "post_attention_layernorm.weight"), eps);
-    if (sparse(b)) return h + sparse_mlp(p, w, x, ctx);
-    return h + mlp(p + "mlp.", w, x, ctx);
+    const at::Tensor x = rms_norm(hidden, w.get(p + "input_layernorm.weight"), config_.rms_norm_eps);
+    return hidden + attention(p + "self_attn.", w, x, ctx);
+  }
+  at::Tensor mlp_input(int b, const BlockWeights& w, const at::Tensor& h) const override {
+    return rms_norm(h, w.get(prefix(b) + "post_attention_layernorm.weight"), config_.rms_norm_eps);
+  }
+  // Qwen3MoeSparseMoeBlock: router logits in the activations' dtype, softmax top-k.
+  Routing route(int b, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const override {
+    return softmax_topk_routing(project(w, ctx, prefix(b) + "mlp.gate", x), top_k_, norm_topk_prob_);
+  }
+  at::Tensor expert_forward(int b, int64_t e, const BlockWeights& w, const at::Tensor& x,
+                            const ForwardContext& ctx) const override {
+    return mlp(expert(prefix(b), e), w, x, ctx);
+  }
+  at::Tensor shared_experts(int, const BlockWeights&, const at::Tensor&, const ForwardContext&) const override {
+    return at::Tensor();  // Qwen3-MoE has none
   }
 
   std::string embed_name() const override { return "model.embed_tokens.weight"; }
@@ -92,17 +111,6 @@ class LlamaFamily final : public Architecture {
   at::Tensor mlp(const std::string& m, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const {
     at::Tensor g = at::silu(project(w, ctx, m + "gate_proj", x)) * project(w, ctx, m + "up_proj", x);
     return project(w, ctx, m + "down_proj", g);
-  }
-
-  // Qwen3MoeSparseMoeBlock: router logits in the activations' dtype, softmax top-k.
-  at::Tensor sparse_mlp(const std::string& p, const BlockWeights& w, const at::Tensor& x,
-                        const ForwardContext& ctx) const {
-    at::Tensor flat = x.reshape({-1, x.size(-1)});
-    const Routing r = softmax_topk_routing(project(w, ctx, p + "mlp.gate", flat), top_k_, norm_topk_prob_);
-    at::Tensor y = combine_experts(flat, r, num_experts_, [&](int64_t e, const at::Tensor& xe) {
-      return mlp(expert(p, e), w, xe, ctx);
-    });
-    return y.view(x.sizes());
   }
 
   // [B, T, H*D] → [B, H, T, D]

@@ -95,6 +95,31 @@ BlockWeights Model::load_block(int b, at::ScalarType type) const {
   return w;
 }
 
+namespace {
+bool is_routed_expert_tensor(const Architecture& arch, int b, const std::string& name) {
+  if (arch.routed_experts(b) == 0) return false;
+  // The common part of every expert's prefix ("model.layers.3.mlp.experts.").
+  const std::string first = arch.expert_prefix(b, 0);
+  const std::string stem = first.substr(0, first.find_last_of('.', first.size() - 2) + 1);
+  return name.compare(0, stem.size(), stem) == 0;
+}
+}  // namespace
+
+BlockWeights Model::load_block_without_experts(int b, at::ScalarType type) const {
+  BlockWeights w;
+  for (const auto& name : arch_->block_tensor_names(b))
+    if (!is_routed_expert_tensor(*arch_, b, name)) w.set(name, load(name, type));
+  return w;
+}
+
+BlockWeights Model::load_expert(int b, int64_t e, at::ScalarType type) const {
+  const std::string p = arch_->expert_prefix(b, e);
+  BlockWeights w;
+  for (const auto& name : arch_->block_tensor_names(b))
+    if (name.compare(0, p.size(), p) == 0) w.set(name, load(name, type));
+  return w;
+}
+
 at::Tensor Model::embed(const at::Tensor& ids) const {
   return at::embedding(load(arch_->embed_name()), ids);
 }

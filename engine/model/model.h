@@ -45,6 +45,10 @@ class Model {
   // FP8 one from X.weight and X.weight_scale_inv.
   at::Tensor load(const std::string& name, at::ScalarType type = at::kFloat) const;
   BlockWeights load_block(int b, at::ScalarType type = at::kFloat) const;
+  // An MoE block in parts, so its routed experts can be streamed: every tensor but the
+  // routed experts', and the tensors of one routed expert.
+  BlockWeights load_block_without_experts(int b, at::ScalarType type = at::kFloat) const;
+  BlockWeights load_expert(int b, int64_t e, at::ScalarType type = at::kFloat) const;
 
   at::Tensor embed(const at::Tensor& ids) const;  // [B, T] int64 → [B, T, H]
   at::Tensor head(const at::Tensor& hidden) const;  // final norm + lm_head → logits

@@ -28,20 +28,28 @@ Routing grouped_sigmoid_routing(const at::Tensor& logits, const at::Tensor& corr
   return {weights * p.routed_scaling_factor, idx};
 }
 
+ExpertTokens expert_tokens(const Routing& routing, int64_t e) {
+  // [k, N] so positions come out ordered by top-k slot, then token (torch.where order).
+  const at::Tensor hit = routing.experts.eq(e).t().nonzero();  // [M, 2]: (slot, token)
+  const at::Tensor slot = hit.select(1, 0), token = hit.select(1, 1);
+  return {token, routing.weights.index({token, slot}).unsqueeze(-1)};
+}
+
+at::Tensor expert_token_counts(const Routing& routing, int64_t num_experts) {
+  return at::bincount(routing.experts.reshape({-1}), {}, num_experts).to(at::kCPU).contiguous();
+}
+
 at::Tensor combine_experts(const at::Tensor& x, const Routing& routing, int64_t num_experts,
                            const ExpertForward& expert) {
   at::Tensor out = at::zeros_like(x);
   // Which experts got tokens: one pass over the indices instead of one per expert.
-  at::Tensor counts = at::bincount(routing.experts.reshape({-1}), {}, num_experts).to(at::kCPU).contiguous();
+  const at::Tensor counts = expert_token_counts(routing, num_experts);
   const int64_t* c = counts.data_ptr<int64_t>();
   for (int64_t e = 0; e < num_experts; ++e) {
     if (c[e] == 0) continue;
-    // [k, N] so positions come out ordered by top-k slot, then token (torch.where order).
-    at::Tensor hit = routing.experts.eq(e).t().nonzero();  // [M, 2]: (slot, token)
-    at::Tensor slot = hit.select(1, 0), token = hit.select(1, 1);
-    at::Tensor y = expert(e, x.index_select(0, token));
-    at::Tensor gate = routing.weights.index({token, slot}).unsqueeze(-1);
-    out.index_add_(0, token, (y * gate).to(out.scalar_type()));
+    const ExpertTokens t = expert_tokens(routing, e);
+    at::Tensor y = expert(e, x.index_select(0, t.token));
+    out.index_add_(0, t.token, (y * t.gate).to(out.scalar_type()));
   }
   return out;
 }

@@ -33,6 +33,16 @@ struct GroupedTopK {
 // logits: fp32 [N, E].
 Routing grouped_sigmoid_routing(const at::Tensor& logits, const at::Tensor& correction_bias, const GroupedTopK& p);
 
+// The tokens routed to expert e and their gates, in combine_experts' order (by top-k
+// slot, then token: torch.where on the transposed mask).
+struct ExpertTokens {
+  at::Tensor token;  // [M] int64 rows of x
+  at::Tensor gate;   // [M, 1] the gate of each
+};
+ExpertTokens expert_tokens(const Routing& routing, int64_t e);
+// Tokens routed to each expert: [num_experts] int64 on the CPU.
+at::Tensor expert_token_counts(const Routing& routing, int64_t num_experts);
+
 // Σ over chosen experts of gate · expert(x of the tokens routed to it). x: [N, H].
 // Experts run in ascending order over only their tokens (DeepseekV3Experts /
 // Qwen3MoeExperts); experts without tokens are not called.

@@ -18,9 +18,11 @@
 #include "engine/tune/calibration_inputs.h"
 #include "engine/tune/gguf_layer.h"
 #include "engine/tune/imatrix.h"
+#include "engine/tune/moe_stream.h"
 #include "engine/tune/signround.h"
 #include "engine/util/error.h"
 #include "engine/util/progress.h"
+#include "engine/util/runtime.h"
 #include "engine/util/torch_compat.h"
 #include "exporters/layer_quantize.h"
 #include "schemes/ggml/codes.h"
@@ -103,6 +105,33 @@ void test_interruptions_after(int block) {
   if (at_block("ARECIPE_TEST_SIGINT_AFTER_BLOCK")) std::raise(SIGINT);
 }
 
+// tuning.experts (docs/tuning.md): whether MoE blocks are tuned expert by expert. `auto`
+// streams when tuning the largest block jointly would need more than 3/4 of the
+// machine's memory, by the measured bytes per expert weight.
+bool choose_streamed_experts(const Model& model, const autoscheme::TuningSettings& ts) {
+  using autoscheme::ExpertTuning;
+  double largest = 0;  // routed-expert weight elements of the largest MoE block
+  std::map<int, double> per_block;
+  for (const LayerInfo& l : model.inventory().layers)
+    if (l.role == Role::expert_gate || l.role == Role::expert_up || l.role == Role::expert_down)
+      largest = std::max(largest, per_block[l.block] += static_cast<double>(l.out_features) * l.in_features);
+  if (largest == 0) return false;
+  const double need = largest * kJointBytesPerExpertWeight;
+  const double have = physical_memory_bytes() * 0.75;
+  const double gib = 1024.0 * 1024 * 1024;
+  if (ts.experts == ExpertTuning::Joint) {
+    if (need > have)
+      spdlog::warn("tuning.experts: joint: tuning the largest MoE block jointly needs about {:.1f} GiB, this machine "
+                   "has {:.1f} GiB; consider experts: streamed (or auto)", need / gib, have / 0.75 / gib);
+    return false;
+  }
+  if (ts.experts == ExpertTuning::Streamed) return true;
+  const bool stream = need > have;
+  spdlog::info("tuning.experts: auto: a joint MoE block needs about {:.2f} GiB of {:.1f} GiB usable: {}", need / gib,
+               have / gib, stream ? "streaming experts one at a time" : "tuning each block jointly (as upstream)");
+  return stream;
+}
+
 }  // namespace
 
 ExecutorResult run_blocks(const ExecutorRequest& req) {
@@ -171,6 +200,8 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
   const ForwardContext ctx = arch.make_context(ts.seqlen);
   const bool quanted_input = ts.mode == TuningMode::SignRound && ts.enable_quanted_input;
 
+  const bool stream_experts = ts.mode == TuningMode::SignRound && !gg && choose_streamed_experts(model, ts);
+
   for (int b = 0; b < model.num_blocks(); ++b) {
     const auto t0 = Clock::now();
     std::vector<BlockLayer> layers;
@@ -210,10 +241,74 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
       if (!importance) throw Error("tuned GGUF: " + l.module + " has no GGUF imatrix name " + l.gguf->gguf_name);
       return GgufFixedScales::encode(l.gguf->type, w, *importance);
     };
-    const BlockWeights fp = model.load_block(b);
     auto bias_of = [&](const std::string& module) {
       return store.find(module + ".bias") ? exporters::load_native_float(store, module + ".bias") : at::Tensor();
     };
+    // Where a block's report goes once the block is done, both paths below.
+    auto finish_block = [&](BlockReport& report, const std::vector<exporters::QuantizedLayer>& quantized,
+                            const std::vector<std::pair<std::string, std::vector<uint8_t>>>& blobs) {
+      if (b >= done) {
+        report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        report.peak_rss_mb = peak_rss_bytes() / (1024.0 * 1024.0);
+        state.save_block(report, quantized, blobs);
+        if (report.streamed_experts)
+          spdlog::info("block {}/{}: {} layers, streamed experts, summed part losses {:.3e} (RTN) -> {:.3e}, {:.1f} s",
+                       b + 1, model.num_blocks(), report.layers, report.rtn_loss, report.best_loss, report.seconds);
+        else if (ts.mode == TuningMode::SignRound)
+          spdlog::info("block {}/{}: {} layers, loss {:.3e} (RTN) -> {:.3e} (iter {}), {:.1f} s", b + 1,
+                       model.num_blocks(), report.layers, report.rtn_loss, report.best_loss, report.best_iter,
+                       report.seconds);
+        else
+          spdlog::info("block {}/{}: {} layers, opt-RTN, {:.1f} s", b + 1, model.num_blocks(), report.layers,
+                       report.seconds);
+        test_interruptions_after(b);
+      }
+      result.blocks.push_back(report);
+      return req.stop_requested && req.stop_requested() && b + 1 < model.num_blocks();
+    };
+
+    if (stream_experts && arch.routed_experts(b) > 0) {
+      const BlockWeights base = model.load_block_without_experts(b);
+      MoeStreamJob job;
+      job.model = &model;
+      job.block = b;
+      job.base = &base;
+      job.ctx = &ctx;
+      job.x_fp = x_fp;
+      job.x_in = quanted_input ? x_q : x_fp;
+      job.loss_mask = calib.loss_mask;
+      job.settings = &ts;
+      job.seed = ts.seed + static_cast<uint64_t>(b);
+      job.forward_batch = req.forward_batch;
+      job.decision = [&](const std::string& module) { return session->quantized(module + ".weight"); };
+      job.bias_of = bias_of;
+      job.emit = [&](const std::vector<exporters::QuantizedLayer>& part) {
+        for (const auto& q : part) session->add_quantized(q);
+      };
+      job.state = &state;
+      job.replay = b < done;
+      job.show_progress = req.show_progress;
+      const MoeStreamResult streamed = stream_moe_block(job);
+      BlockReport report = b < done ? state.reports()[b] : BlockReport{};
+      report.block = b;
+      if (b >= done) {
+        report.layers = streamed.layers;
+        report.rtn_loss = streamed.rtn_loss;
+        report.best_loss = streamed.best_loss;
+        report.streamed_experts = true;
+        if (streamed.experts_without_tokens > 0)
+          spdlog::info("block {}: {} of {} routed experts got no calibration tokens and stay RTN", b,
+                       streamed.experts_without_tokens, arch.routed_experts(b));
+      }
+      x_fp = streamed.fp_out;
+      if (quanted_input) x_q = streamed.q_out;
+      if (finish_block(report, {}, {})) {
+        result.interrupted = true;
+        return result;
+      }
+      continue;
+    }
+    const BlockWeights fp = model.load_block(b);
 
     std::vector<exporters::QuantizedLayer> quantized;
     BlockReport report;
@@ -310,20 +405,7 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
       for (auto& [module, sums] : block_sums) gguf_sums[module] = std::move(sums);
     }
 
-    if (b >= done) {
-      report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-      state.save_block(report, quantized, blobs);
-      if (ts.mode == TuningMode::SignRound)
-        spdlog::info("block {}/{}: {} layers, loss {:.3e} (RTN) -> {:.3e} (iter {}), {:.1f} s", b + 1,
-                     model.num_blocks(), report.layers, report.rtn_loss, report.best_loss, report.best_iter,
-                     report.seconds);
-      else
-        spdlog::info("block {}/{}: {} layers, opt-RTN, {:.1f} s", b + 1, model.num_blocks(), report.layers,
-                     report.seconds);
-      test_interruptions_after(b);
-    }
-    result.blocks.push_back(report);
-    if (req.stop_requested && req.stop_requested() && b + 1 < model.num_blocks()) {
+    if (finish_block(report, quantized, blobs)) {
       result.interrupted = true;
       return result;  // the sinks' temp dirs are removed; the work dir stays for --resume
     }

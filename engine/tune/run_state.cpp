@@ -17,7 +17,8 @@ namespace arecipe::tune {
 
 nlohmann::json to_json(const BlockReport& r) {
   return {{"block", r.block},         {"layers", r.layers},       {"rtn_loss", r.rtn_loss},
-          {"best_loss", r.best_loss}, {"best_iter", r.best_iter}, {"seconds", r.seconds}};
+          {"best_loss", r.best_loss}, {"best_iter", r.best_iter}, {"seconds", r.seconds},
+          {"peak_rss_mb", r.peak_rss_mb}, {"streamed_experts", r.streamed_experts}};
 }
 
 BlockReport block_report_from_json(const nlohmann::json& j) {
@@ -28,6 +29,8 @@ BlockReport block_report_from_json(const nlohmann::json& j) {
   r.best_loss = j.at("best_loss").get<double>();
   r.best_iter = j.at("best_iter").get<int>();
   r.seconds = j.at("seconds").get<double>();
+  r.peak_rss_mb = j.value("peak_rss_mb", 0.0);
+  r.streamed_experts = j.value("streamed_experts", false);
   return r;
 }
 
@@ -39,6 +42,45 @@ std::string RunState::block_path(int block) const {
   std::snprintf(name, sizeof name, "block-%04d.safetensors", block);
   return dir_ + "/" + name;
 }
+
+std::string RunState::part_path(int block, int part) const {
+  char name[48];
+  std::snprintf(name, sizeof name, "block-%04d-part-%05d.safetensors", block, part);
+  return dir_ + "/" + name;
+}
+
+namespace {
+
+std::vector<TensorBytes> layer_tensors(const std::vector<exporters::QuantizedLayer>& layers) {
+  std::vector<TensorBytes> tensors;
+  for (const auto& l : layers) {
+    tensors.push_back(exporters::tensor_bytes(l.name + ".fake_quant", l.fake_quant));
+    tensors.push_back(exporters::tensor_bytes(l.name + ".scale", l.scale));
+    if (l.zp.defined()) tensors.push_back(exporters::tensor_bytes(l.name + ".zp", l.zp));
+  }
+  return tensors;
+}
+
+std::vector<exporters::QuantizedLayer> load_layers(const std::string& path, const std::vector<std::string>& names) {
+  const SafetensorsFile file(path);
+  std::vector<exporters::QuantizedLayer> out;
+  for (const auto& n : names) {
+    exporters::QuantizedLayer q;
+    q.name = n;
+    auto need = [&](const std::string& key) {
+      const TensorInfo* t = file.find(key);
+      if (!t) fail(path, "resume state lacks tensor '" + key + "'");
+      return to_tensor(file.view(*t), t->dtype == DType::F16 ? at::kHalf : at::kFloat);
+    };
+    q.fake_quant = need(n + ".fake_quant");
+    q.scale = need(n + ".scale");
+    if (file.find(n + ".zp")) q.zp = need(n + ".zp");
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+}  // namespace
 
 int RunState::load() {
   const std::string path = dir_ + "/state.json";
@@ -83,34 +125,23 @@ void RunState::save_block(const BlockReport& report, const std::vector<exporters
   for (const auto& [module, bytes] : blobs)
     tensors.push_back({module + ".gguf", DType::U8, {static_cast<int64_t>(bytes.size())},
                        std::string(bytes.begin(), bytes.end())});
-  for (const auto& l : layers) {
-    tensors.push_back(exporters::tensor_bytes(l.name + ".fake_quant", l.fake_quant));
-    tensors.push_back(exporters::tensor_bytes(l.name + ".scale", l.scale));
-    if (l.zp.defined()) tensors.push_back(exporters::tensor_bytes(l.name + ".zp", l.zp));
-  }
+  for (TensorBytes& t : layer_tensors(layers)) tensors.push_back(std::move(t));
   write_safetensors(block_path(report.block), tensors);  // before the state that points at it
   reports_.push_back(report);
   write_state();
 }
 
 std::vector<exporters::QuantizedLayer> RunState::load_block(int block, const std::vector<std::string>& names) const {
-  const std::string path = block_path(block);
-  const SafetensorsFile file(path);
-  std::vector<exporters::QuantizedLayer> out;
-  for (const auto& n : names) {
-    exporters::QuantizedLayer q;
-    q.name = n;
-    auto need = [&](const std::string& key) {
-      const TensorInfo* t = file.find(key);
-      if (!t) fail(path, "resume state lacks tensor '" + key + "'");
-      return to_tensor(file.view(*t), t->dtype == DType::F16 ? at::kHalf : at::kFloat);
-    };
-    q.fake_quant = need(n + ".fake_quant");
-    q.scale = need(n + ".scale");
-    if (file.find(n + ".zp")) q.zp = need(n + ".zp");
-    out.push_back(std::move(q));
-  }
-  return out;
+  return load_layers(block_path(block), names);
+}
+
+void RunState::save_part(int block, int part, const std::vector<exporters::QuantizedLayer>& layers) const {
+  write_safetensors(part_path(block, part), layer_tensors(layers));
+}
+
+std::vector<exporters::QuantizedLayer> RunState::load_part(int block, int part,
+                                                           const std::vector<std::string>& names) const {
+  return load_layers(part_path(block, part), names);
 }
 
 std::vector<uint8_t> RunState::load_blob(int block, const std::string& module) const {

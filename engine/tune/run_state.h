@@ -21,6 +21,8 @@ struct BlockReport {
   double rtn_loss = 0, best_loss = 0;
   int best_iter = 0;
   double seconds = 0;
+  double peak_rss_mb = 0;  // the process's peak resident set when the block was done
+  bool streamed_experts = false;  // an MoE block tuned expert by expert (moe_stream.h)
 };
 nlohmann::json to_json(const BlockReport& r);
 BlockReport block_report_from_json(const nlohmann::json& j);
@@ -44,6 +46,11 @@ class RunState {
                   const std::vector<std::pair<std::string, std::vector<uint8_t>>>& blobs = {});
   // The saved layers of a completed block (bias and scheme are filled by the caller).
   std::vector<exporters::QuantizedLayer> load_block(int block, const std::vector<std::string>& names) const;
+  // A streamed MoE block (moe_stream.h) saves its results in parts (attention, each
+  // routed expert, shared experts) as each is done, so none is held until the block
+  // ends; save_block then records the block as complete.
+  void save_part(int block, int part, const std::vector<exporters::QuantizedLayer>& layers) const;
+  std::vector<exporters::QuantizedLayer> load_part(int block, int part, const std::vector<std::string>& names) const;
   // A blob save_block stored for `module` in `block`; throws Error when missing.
   std::vector<uint8_t> load_blob(int block, const std::string& module) const;
   const std::vector<BlockReport>& reports() const { return reports_; }
@@ -51,6 +58,7 @@ class RunState {
 
  private:
   std::string block_path(int block) const;
+  std::string part_path(int block, int part) const;
   void write_state() const;
   std::string dir_, fingerprint_;
   std::vector<BlockReport> reports_;

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "autoscheme/tuning_settings.h"
@@ -37,6 +38,26 @@ struct BlockTuneJob {
 };
 
 BlockTuneStats signround_block(const BlockTuneJob& job);
+
+// What SignRound minimises for a set of layers, in general: the squared error of some
+// forward pass over the calibration samples `idx`, computed with the layers' current
+// fake-quant weights. signround_block builds it for a whole block; the MoE streamer
+// (moe_stream.h) for one part of a block or one routed expert.
+struct TuneObjective {
+  std::string what;  // "block 3", "block 3 expert 17": named in errors
+  int64_t nsamples = 0;
+  // pred * mask - target * mask over samples `idx`, differentiable w.r.t. the layers'
+  // params; an empty tensor when no position of those samples counts (an expert no
+  // token of the batch was routed to: no gradient, the layer keeps its values).
+  std::function<at::Tensor(const at::Tensor& idx)> masked_error;
+  // The counted positions of the samples (upstream's num_elm): divides the reported
+  // loss, so the best-iteration test compares batches of different sizes fairly.
+  std::function<double(const at::Tensor& idx)> valid_positions;
+};
+
+BlockTuneStats signround_tune(const TuneObjective& objective, std::vector<TunableLayer>& layers,
+                              const autoscheme::TuningSettings& settings, uint64_t seed,
+                              const std::function<void(int iter, double loss)>& on_iter = {});
 
 // The block's weights with every tunable layer's weight replaced by `weight_of(layer)`.
 BlockWeights with_layer_weights(const BlockWeights& fp, std::vector<TunableLayer>& layers,

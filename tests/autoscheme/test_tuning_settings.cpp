@@ -44,6 +44,22 @@ TEST(TuningSettings, AnExplicitGpuIsRefusedWithItsLocation) {
   EXPECT_NE(s.warnings[0].find("low_gpu_mem_usage has no effect"), std::string::npos);
 }
 
+TEST(TuningSettings, ExpertsChoosesHowMoeBlocksAreTuned) {
+  EXPECT_EQ(resolve_tuning(dsl::load_recipe_text("arecipe: 1\n", "r.yaml")).experts, ExpertTuning::Auto);
+  EXPECT_EQ(settings("{experts: joint}").experts, ExpertTuning::Joint);
+  EXPECT_EQ(settings("{experts: streamed}").experts, ExpertTuning::Streamed);
+  EXPECT_EQ(settings("{experts: auto}").experts, ExpertTuning::Auto);
+  try {
+    settings("{experts: stream}");
+    FAIL() << "experts: stream accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("r.yaml:2:19"), std::string::npos) << m;
+    EXPECT_NE(m.find("expected auto, joint or streamed"), std::string::npos) << m;
+    EXPECT_NE(m.find("streamed"), std::string::npos) << m;
+  }
+}
+
 TEST(TuningSettings, BestDoublesLowBitLearningRate) {
   const TuningSettings s = settings("{preset: best}");
   EXPECT_EQ(s.iters, 1000);
