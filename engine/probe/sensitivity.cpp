@@ -10,6 +10,7 @@
 #include "dsl/sha256.h"
 #include "engine/probe/block_mse.h"
 #include "engine/probe/delta_loss.h"
+#include "engine/probe/inactive_experts.h"
 #include "engine/probe/probe_cache.h"
 #include "engine/text/tokenizer.h"
 #include "engine/tune/calibration_inputs.h"
@@ -129,6 +130,11 @@ autoscheme::SensitivityTable probe_sensitivity(const ProbeRequest& req) {
     }
   }
 
+  // As upstream, after scoring (the cache keeps the raw scores): experts no token
+  // reached take their block's typical expert score under each option.
+  std::vector<std::string> names;
+  for (const ProbeLayer& l : layers) names.push_back(l.name);
+  for (std::vector<double>& scores : by_option) fill_inactive_expert_scores(names, scores);
   for (size_t i = 0; i < layers.size(); ++i) {
     std::vector<double>& row = table.scores[layers[i].name];
     for (size_t k = 0; k < req.options.size(); ++k) row.push_back(by_option[k][i]);
