@@ -1,8 +1,9 @@
 // Streamed MoE blocks (engine/tune/moe_stream.h) on the tiny FP8 DeepSeek-V3 fixture
-// (block 3: 8 routed experts, top-2, one shared expert): the expert-by-expert FP pass
-// is the block's forward, the quantized chain is the block run with the exported
-// weights, experts no token reaches stay RTN, tuning lowers every part's loss, and a
-// replay from the saved parts reproduces the run exactly.
+// (block 3: 8 routed experts, top-2, one shared expert) and on Qwen3-MoE (block 2: 8
+// experts, top-2, no shared expert): the expert-by-expert FP pass is the block's
+// forward, the quantized chain is the block run with the exported weights, experts no
+// token reaches stay RTN, tuning lowers every part's loss, and a replay from the saved
+// parts reproduces the run exactly.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -20,10 +21,12 @@ namespace arecipe::tune {
 namespace {
 
 constexpr int kBlock = 3;
+const char* const kDeepSeek = "tests/golden/moe/deepseek-v3-int2mixed-fp8";
 
 struct StreamFixture {
-  Model model = Model::open("tests/golden/moe/deepseek-v3-int2mixed-fp8");
-  BlockWeights base = model.load_block_without_experts(kBlock);
+  Model model;
+  int block;
+  BlockWeights base;
   ForwardContext ctx;
   at::Tensor x, mask;
   std::map<std::string, exporters::LayerDecision> decisions;
@@ -37,7 +40,8 @@ struct StreamFixture {
   std::vector<exporters::QuantizedLayer> emitted;
 
   // samples x tokens of embedded ids: few tokens leave some experts without any.
-  explicit StreamFixture(int64_t samples, int64_t tokens, int iters) {
+  StreamFixture(int64_t samples, int64_t tokens, int iters, const char* dir = kDeepSeek, int b = kBlock)
+      : model(Model::open(dir)), block(b), base(model.load_block_without_experts(b)) {
     NoGradGuard no_grad;
     ctx = model.arch().make_context(tokens);
     at::Tensor ids = at::empty({samples, tokens}, at::kLong);
@@ -47,7 +51,7 @@ struct StreamFixture {
     x = model.embed(ids) * 4.0;  // random-init model: give the block inputs some scale
     mask = at::ones({samples, tokens});
     for (const auto& l : model.inventory().layers)
-      if (l.block == kBlock && l.role != Role::router)
+      if (l.block == block && l.role != Role::router)
         decisions[l.name] = {l.name, true, {l.role == Role::expert_up || l.role == Role::expert_gate ||
                                                     l.role == Role::expert_down ? 2 : 4,
                                             32, true, "int"}, true};
@@ -60,7 +64,7 @@ struct StreamFixture {
   MoeStreamJob job(bool replay) {
     MoeStreamJob j;
     j.model = &model;
-    j.block = kBlock;
+    j.block = block;
     j.base = &base;
     j.ctx = &ctx;
     j.x_fp = x;
@@ -84,9 +88,9 @@ struct StreamFixture {
 
   // The whole block with the emitted layers' weights.
   at::Tensor block_with_emitted() {
-    BlockWeights w = model.load_block(kBlock);
+    BlockWeights w = model.load_block(block);
     for (const auto& q : emitted) w.set(q.name + ".weight", q.fake_quant.to(at::kFloat));
-    return block_forward_batched(model.arch(), kBlock, w, x, ctx, 2);
+    return block_forward_batched(model.arch(), block, w, x, ctx, 2);
   }
 
   ~StreamFixture() { state.remove(); }
@@ -109,6 +113,16 @@ TEST(MoeStream, TheQuantizedChainIsTheBlockWithTheExportedLayers) {
   EXPECT_EQ(f.emitted.size(), f.decisions.size());  // each quantized layer once
   EXPECT_EQ(r.layers, static_cast<int>(f.decisions.size()));
   EXPECT_LT(rel_err(r.q_out, f.block_with_emitted()), 1e-5);
+}
+
+TEST(MoeStream, QwenMoeWithoutSharedExpertsStreamsToo) {
+  StreamFixture f(4, 16, 4, "tests/golden/moe/qwen3-moe-bf16", 2);
+  const MoeStreamResult r = stream_moe_block(f.job(false));
+  EXPECT_EQ(f.emitted.size(), f.decisions.size());
+  const at::Tensor whole = block_forward_batched(f.model.arch(), 2, f.model.load_block(2), f.x, f.ctx, 2);
+  EXPECT_LT(rel_err(r.fp_out, whole), 1e-5);
+  EXPECT_LT(rel_err(r.q_out, f.block_with_emitted()), 1e-5);
+  EXPECT_LT(r.best_loss, r.rtn_loss);
 }
 
 TEST(MoeStream, ExpertsNoTokenReachesStayRtn) {
