@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -317,6 +318,9 @@ void run(const RunArgs& a) {
 
   // Evaluate, then complete each output's model card with what was measured.
   card.tuning = tuning_text(tuning, calib_report, !gguf_formats.empty());
+  if (std::any_of(blocks.begin(), blocks.end(), [](const tune::BlockReport& b) { return b.streamed_experts; }))
+    card.tuning += " MoE blocks were tuned expert by expert (tuning.experts: streamed; their block losses are "
+                   "sums over attention, each expert and the shared experts).";
   for (const auto& b : blocks) card.blocks.push_back({b.block, b.rtn_loss, b.best_loss, b.best_iter});
   for (const auto& e : evals) {
     PerplexityOptions opt;

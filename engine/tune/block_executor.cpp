@@ -153,7 +153,10 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
                  ts.batch_size, nsamples);
   spdlog::info("calibration: {} samples of {} tokens", nsamples, ts.seqlen);
 
-  RunState state(req.work_dir, dsl::sha256_hex(req.fingerprint + "\ncalibration " + ids_digest(calib.ids)));
+  // `auto` depends on the machine: a resumed run must make the same choice.
+  const bool stream_experts = ts.mode == TuningMode::SignRound && !req.gguf && choose_streamed_experts(model, ts);
+  RunState state(req.work_dir, dsl::sha256_hex(req.fingerprint + "\ncalibration " + ids_digest(calib.ids) +
+                                               (stream_experts ? "\nstreamed experts" : "")));
   int done = 0;
   if (req.resume) {
     done = state.load();
@@ -199,8 +202,6 @@ ExecutorResult run_blocks(const ExecutorRequest& req) {
   at::Tensor x_q = x_fp;  // the quantized chain; block 0 sees FP inputs
   const ForwardContext ctx = arch.make_context(ts.seqlen);
   const bool quanted_input = ts.mode == TuningMode::SignRound && ts.enable_quanted_input;
-
-  const bool stream_experts = ts.mode == TuningMode::SignRound && !gg && choose_streamed_experts(model, ts);
 
   for (int b = 0; b < model.num_blocks(); ++b) {
     const auto t0 = Clock::now();
