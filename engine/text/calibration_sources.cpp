@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "engine/text/parquet.h"
 #include "engine/text/utf8.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
@@ -135,13 +136,29 @@ std::vector<Document> load_jsonl(const std::string& path, const std::string& tex
   return docs;
 }
 
+// One document per non-null value of the text column. Parquet does not guarantee that a
+// string column holds valid UTF-8, so it is checked like the other sources.
+std::vector<Document> load_parquet(const std::string& path, const std::string& text_field) {
+  std::vector<Document> docs;
+  size_t index = 0;
+  for (auto& value : read_parquet_string_column(path, text_field)) {
+    ++index;
+    if (const auto bad = find_invalid_utf8(value))
+      fail(path, "value " + std::to_string(index) + " of column '" + text_field + "': invalid UTF-8 at byte " +
+                     std::to_string(*bad));
+    docs.push_back({std::move(value), {}});
+  }
+  return docs;
+}
+
 bool is_directory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool is_source_file(const std::string& name) {
-  return ends_with(name, ".txt") || ends_with(name, ".json") || ends_with(name, ".jsonl");
+  return ends_with(name, ".txt") || ends_with(name, ".json") || ends_with(name, ".jsonl") ||
+         ends_with(name, ".parquet");
 }
 
 }  // namespace
@@ -159,7 +176,7 @@ std::vector<Document> load_documents(const std::string& path, const SourceFormat
       fail(path, "cannot read directory");
     }
     std::sort(files.begin(), files.end());
-    if (files.empty()) fail(path, "directory holds no .txt, .json or .jsonl files");
+    if (files.empty()) fail(path, "directory holds no .txt, .json, .jsonl or .parquet files");
     std::vector<Document> docs;
     for (const auto& f : files) {
       auto part = load_documents(f, format);
@@ -170,7 +187,8 @@ std::vector<Document> load_documents(const std::string& path, const SourceFormat
   if (ends_with(path, ".jsonl")) return load_jsonl(path, format.text_field);
   if (ends_with(path, ".json")) return load_json(path, format.text_field);
   if (ends_with(path, ".txt")) return load_txt(path, format.txt_split);
-  fail(path, "unsupported calibration source (expected a .txt, .json or .jsonl file, or a directory of them)");
+  if (ends_with(path, ".parquet")) return load_parquet(path, format.text_field);
+  fail(path, "unsupported calibration source (expected a .txt, .json, .jsonl or .parquet file, or a directory of them)");
 }
 
 }  // namespace arecipe::text

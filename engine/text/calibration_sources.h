@@ -1,6 +1,8 @@
 // Reading calibration documents from local files: .txt (one document per paragraph, per
 // line, or the whole file), .json / .jsonl (strings, a named text field, or chat
-// `messages`), or a directory of such files (sorted by path, not recursive).
+// `messages`), .parquet (one document per non-null value of the text column, e.g. a
+// Hugging Face dataset file; engine/text/parquet.h), or a directory of such files (sorted
+// by path, not recursive).
 #pragma once
 #include <string>
 #include <vector>
@@ -26,11 +28,12 @@ struct Document {
 
 struct SourceFormat {
   TxtSplit txt_split = TxtSplit::kParagraphs;
-  std::string text_field = "text";
+  std::string text_field = "text";  // JSON record field / Parquet column
 };
 
-// Throws Error naming the file for unreadable files, invalid UTF-8, malformed JSON or
-// records that hold no usable text.
+// Throws Error naming the file for unreadable files, invalid UTF-8, malformed JSON,
+// records that hold no usable text, or Parquet files that are corrupt, lack the text
+// column or use a feature the reader does not implement.
 std::vector<Document> load_documents(const std::string& path, const SourceFormat& format);
 
 }  // namespace arecipe::text
