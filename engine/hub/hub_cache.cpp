@@ -33,9 +33,11 @@ bool is_commit_hash(const std::string& s) {
   return true;
 }
 
-RepoCache::RepoCache(std::string root, const std::string& repo_id) {
+const char* repo_type_name(RepoType type) { return type == RepoType::kDataset ? "dataset" : "model"; }
+
+RepoCache::RepoCache(std::string root, const std::string& repo_id, RepoType type) {
   check_repo_id(repo_id);
-  std::string folder = "models--" + repo_id;
+  std::string folder = std::string(repo_type_name(type)) + "s--" + repo_id;
   folder.replace(folder.find('/'), 1, "--");
   dir_ = std::move(root) + "/" + folder;
 }

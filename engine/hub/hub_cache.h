@@ -1,5 +1,5 @@
-// The Hugging Face cache layout, shared with huggingface_hub so a model downloaded by
-// either tool is found by the other:
+// The Hugging Face cache layout, shared with huggingface_hub so a repository downloaded
+// by either tool is found by the other (datasets live beside models as datasets--...):
 //   <root>/models--<org>--<name>/blobs/<etag>                 file contents
 //   <root>/models--<org>--<name>/snapshots/<commit>/<path>    symlink to ../../blobs/<etag>
 //   <root>/models--<org>--<name>/refs/<revision>              the commit a branch/tag was at
@@ -14,9 +14,14 @@ namespace arecipe::hub {
 
 std::string default_cache_root();
 
+// The hub keeps models and datasets in separate namespaces: API path, file URL and cache
+// folder all depend on the kind.
+enum class RepoType { kModel, kDataset };
+const char* repo_type_name(RepoType type);  // "model", "dataset" (huggingface_hub's repo_type)
+
 class RepoCache {
  public:
-  RepoCache(std::string root, const std::string& repo_id);
+  RepoCache(std::string root, const std::string& repo_id, RepoType type = RepoType::kModel);
   const std::string& dir() const { return dir_; }
   std::string blob_path(const std::string& etag) const;
   std::string snapshot_dir(const std::string& commit) const;

@@ -91,21 +91,62 @@ std::string file_sha256(const std::string& path) {
 
 std::vector<std::string> list_snapshot(const std::string& dir) {
   std::vector<std::string> files;
+  // lexically: fs::relative would resolve the symlinks into blobs/.
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (fs::is_regular_file(e.path())) files.push_back(fs::relative(e.path(), dir).generic_string());
+    if (fs::is_regular_file(e.path())) files.push_back(e.path().lexically_relative(dir).generic_string());
   std::sort(files.begin(), files.end());
   return files;
 }
 
-Snapshot from_cache(const RepoCache& cache, const SnapshotRequest& r, const std::string& why) {
+// What to do when a repository is not cached: the model path has `arecipe pull`, datasets
+// are fetched by the recipe that names them.
+std::string cache_hint(const SnapshotRequest& r) {
+  if (r.repo_type == RepoType::kDataset)
+    return "; run the recipe once where the hub is reachable (or `huggingface-cli download --repo-type dataset " +
+           r.repo_id + "`), or give a local path";
+  return "; run `arecipe pull " + r.repo_id + "` where the hub is reachable, or give a local folder";
+}
+
+Snapshot from_cache(const RepoCache& cache, const SnapshotRequest& r, const FileSelector& select, const std::string& why) {
   const auto commit = cache.read_ref(r.revision);
-  const std::string hint = "; run `arecipe pull " + r.repo_id + "` where the hub is reachable, or give a local folder";
   if (!commit || !fs::is_directory(cache.snapshot_dir(*commit)))
-    throw Error(r.repo_id + "@" + r.revision + ": not in the cache " + cache.dir() + " (" + why + ")" + hint);
-  Snapshot s{cache.snapshot_dir(*commit), *commit, list_snapshot(cache.snapshot_dir(*commit)), {}};
-  if (!fs::is_regular_file(s.dir + "/config.json"))
-    throw Error(s.dir + ": cached snapshot has no config.json (" + why + ")" + hint);
+    throw Error(r.repo_id + "@" + r.revision + ": not in the cache " + cache.dir() + " (" + why + ")" + cache_hint(r));
+  Snapshot s{cache.snapshot_dir(*commit), *commit, {}, {}};
+  try {
+    s.files = select(list_snapshot(s.dir), true);
+  } catch (const Error& e) {
+    throw Error(s.dir + ": cached snapshot: " + e.what() + " (" + why + ")" + cache_hint(r));
+  }
   return s;
+}
+
+bool has_suffix(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The model selection: what wanted_file() names, refusing repositories arecipe cannot use.
+std::vector<std::string> select_model_files(const SnapshotRequest& r, const std::vector<std::string>& all, bool cached) {
+  const bool has_config = std::find(all.begin(), all.end(), "config.json") != all.end();
+  if (cached) {
+    if (!has_config) throw Error("no config.json");
+    return all;
+  }
+  std::vector<std::string> files;
+  bool pickle_only = false;
+  for (const auto& name : all) {
+    if (wanted_file(name, r.config_only)) files.push_back(name);
+    pickle_only |= has_suffix(name, ".bin") || has_suffix(name, ".pt");
+  }
+  if (!has_config)
+    throw Error(r.repo_id + "@" + r.revision + ": the repository has no config.json; is it a transformers model?");
+  const bool has_weights =
+      std::any_of(files.begin(), files.end(), [](const std::string& f) { return has_suffix(f, ".safetensors"); });
+  if (!r.config_only && !has_weights)
+    throw Error(r.repo_id + "@" + r.revision + ": no safetensors weights" +
+                (pickle_only ? std::string(" (only pickle .bin/.pt files, which arecipe never loads; convert them to "
+                                           "safetensors first)")
+                             : std::string()));
+  return files;
 }
 
 [[noreturn]] void fail_status(const SnapshotRequest& r, const std::string& what, long status) {
@@ -193,58 +234,58 @@ bool wanted_file(const std::string& path, bool config_only) {
 }
 
 Snapshot snapshot_download(const SnapshotRequest& r) {
+  return snapshot_download(r, [&r](const std::vector<std::string>& files, bool cached) {
+    return select_model_files(r, files, cached);
+  });
+}
+
+Snapshot snapshot_download(const SnapshotRequest& r, const FileSelector& select) {
   check_repo_id(r.repo_id);
-  const RepoCache cache(r.cache_root.empty() ? default_cache_root() : r.cache_root, r.repo_id);
-  if (r.offline || env_flag("HF_HUB_OFFLINE")) return from_cache(cache, r, "offline mode");
+  const RepoCache cache(r.cache_root.empty() ? default_cache_root() : r.cache_root, r.repo_id, r.repo_type);
+  if (r.offline || env_flag("HF_HUB_OFFLINE")) return from_cache(cache, r, select, "offline mode");
   const std::string endpoint = endpoint_of(r);
   HttpOptions http;
   http.bearer_token = token_of(r);
 
+  // huggingface_hub's URLs: /api/{models,datasets}/<id>/revision/<rev>; files of a dataset
+  // resolve under /datasets/<id>, a model's directly under /<id>.
+  const bool dataset = r.repo_type == RepoType::kDataset;
   HttpResponse info;
-  const std::string api = endpoint + "/api/models/" + r.repo_id + "/revision/" + escape(r.revision, false);
+  const std::string api = endpoint + "/api/" + repo_type_name(r.repo_type) + "s/" + r.repo_id + "/revision/" +
+                          escape(r.revision, false);
   try {
     info = http_get(api, http, 16u << 20);
   } catch (const Error& e) {
     if (cache.read_ref(r.revision)) {  // as huggingface_hub does: fall back to what is cached
       spdlog::warn("{}; using the cached snapshot", e.what());
-      return from_cache(cache, r, "hub unreachable");
+      return from_cache(cache, r, select, "hub unreachable");
     }
     throw Error(std::string(e.what()) + " (set HF_ENDPOINT for a mirror, or HF_HUB_OFFLINE=1 to use the cache)");
   }
   if (info.status != 200) fail_status(r, api, info.status);
   nlohmann::json j = nlohmann::json::parse(info.body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("sha") || !j["sha"].is_string())
-    throw Error(api + ": not a model info answer (no commit sha)");
+    throw Error(api + ": not a repository info answer (no commit sha)");
   const std::string commit = j["sha"].get<std::string>();
   if (!is_commit_hash(commit)) throw Error(api + ": commit '" + commit + "' is not a 40-hex hash");
 
-  std::vector<std::string> files;
-  bool pickle_only = false;
+  std::vector<std::string> listed;
   if (j.contains("siblings") && j["siblings"].is_array())
-    for (const auto& s : j["siblings"]) {
-      if (!s.is_object() || !s.contains("rfilename") || !s["rfilename"].is_string()) continue;
-      const std::string name = s["rfilename"].get<std::string>();
+    for (const auto& sib : j["siblings"]) {
+      if (!sib.is_object() || !sib.contains("rfilename") || !sib["rfilename"].is_string()) continue;
+      const std::string name = sib["rfilename"].get<std::string>();
       if (!safe_relative_path(name)) throw Error(api + ": refusing unsafe file name '" + name + "'");
-      if (wanted_file(name, r.config_only)) files.push_back(name);
-      pickle_only |= name.size() > 4 && (name.compare(name.size() - 4, 4, ".bin") == 0 || name.compare(name.size() - 3, 3, ".pt") == 0);
+      listed.push_back(name);
     }
-  if (std::find(files.begin(), files.end(), "config.json") == files.end())
-    throw Error(r.repo_id + "@" + r.revision + ": the repository has no config.json; is it a transformers model?");
-  const bool has_weights = std::any_of(files.begin(), files.end(), [](const std::string& f) {
-    return f.size() > 12 && f.compare(f.size() - 12, 12, ".safetensors") == 0;
-  });
-  if (!r.config_only && !has_weights)
-    throw Error(r.repo_id + "@" + r.revision + ": no safetensors weights" +
-                (pickle_only ? std::string(" (only pickle .bin/.pt files, which arecipe never loads; convert them to "
-                                           "safetensors first)")
-                             : std::string()));
+  const std::vector<std::string> files = select(listed, false);
 
   Snapshot snap{cache.snapshot_dir(commit), commit, files, {}};
   fs::create_directories(cache.dir() + "/blobs");
+  const std::string resolve = endpoint + (dataset ? "/datasets/" : "/") + r.repo_id + "/resolve/" + commit + "/";
   for (const auto& name : files) {
     const fs::path local = fs::path(snap.dir) / name;
     if (fs::exists(local)) continue;  // follows the symlink: present and complete
-    const std::string url = endpoint + "/" + r.repo_id + "/resolve/" + commit + "/" + escape(name, true);
+    const std::string url = resolve + escape(name, true);
     const RemoteFile meta = file_metadata(url, http, r);
     const std::string blob = cache.blob_path(meta.etag);
     if (!fs::exists(blob)) {

@@ -19,9 +19,11 @@ struct CalibrationInputs {
   text::CalibrationReport report;
 };
 
-// `dataset:` and `file:` sources must be local files or directories (with upstream's
-// ":num=N:concat=true..." options allowed on dataset:); hub dataset names are
-// rejected with the recipe location and a hint. Throws Error.
+// `file:` sources are local files or directories; `dataset:` sources are local paths too
+// (with upstream's ":num=N:concat=true..." options) or a hub dataset id, whose `split:`
+// (default train) and optional `config:` folder are fetched into the shared HF cache
+// (engine/hub/dataset_snapshot.h) and read file by file in repository path order.
+// Errors name the recipe location and say what to do. Throws Error.
 CalibrationInputs load_calibration(const std::vector<dsl::CalibrationSource>& sources, const Tokenizer& tok,
                                    int nsamples, int seqlen, uint64_t seed);
 

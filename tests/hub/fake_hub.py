@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """A loopback stand-in for the Hugging Face hub, enough for arecipe's download client.
 
-Serves one model repository from a local folder the way huggingface.co does:
+Serves a model repository (--repo, --dir) and dataset repositories (--dataset ID=DIR,
+repeatable) from local folders the way huggingface.co does:
   GET  /api/models/<org>/<name>/revision/<rev>   {"sha": ..., "siblings": [{"rfilename": ...}]}
-  HEAD /<org>/<name>/resolve/<rev>/<file>        X-Repo-Commit, ETag; LFS files (*.safetensors)
-                                                 answer 302 to /cdn/<sha256> with X-Linked-Etag
-                                                 (their sha256) and X-Linked-Size, as the hub does
+  GET  /api/datasets/<org>/<name>/revision/<rev> the same for a dataset
+  HEAD /<org>/<name>/resolve/<rev>/<file>        X-Repo-Commit, ETag; LFS files (*.safetensors,
+                                                 *.parquet) answer 302 to /cdn/<sha256> with
+                                                 X-Linked-Etag (their sha256) and X-Linked-Size,
+                                                 as the hub does
+  HEAD /datasets/<org>/<name>/resolve/<rev>/<file>  the same for a dataset's files
   GET  the same, following the redirect; Range requests honoured (206)
 Faults for tests (flags): --truncate-once FILE (the first GET of FILE stops half way),
 --corrupt FILE (one byte flipped on the wire), --token T (401 without "Bearer T"),
@@ -21,8 +25,9 @@ import sys
 import urllib.parse
 
 p = argparse.ArgumentParser()
-p.add_argument("--repo", required=True)
-p.add_argument("--dir", required=True)
+p.add_argument("--repo", default="")
+p.add_argument("--dir", default="")
+p.add_argument("--dataset", action="append", default=[], metavar="ID=DIR")
 p.add_argument("--commit", default="0123456789abcdef0123456789abcdef01234567")
 p.add_argument("--truncate-once", default="")
 p.add_argument("--corrupt", default="")
@@ -31,21 +36,33 @@ p.add_argument("--extra-file", action="append", default=[])
 p.add_argument("--log", default="")
 args = p.parse_args()
 
-files = {}
-for root, _, names in os.walk(args.dir):
-    for n in names:
-        path = os.path.join(root, n)
-        rel = os.path.relpath(path, args.dir)
-        files[rel] = open(path, "rb").read()
-for extra in args.extra_file:
-    files[extra] = b"\x80\x02not really a pickle"
-by_sha = {hashlib.sha256(b).hexdigest(): name for name, b in files.items()}
+
+
+def read_tree(folder):
+    tree = {}
+    for root, _, names in os.walk(folder):
+        for n in names:
+            path = os.path.join(root, n)
+            tree[os.path.relpath(path, folder)] = open(path, "rb").read()
+    return tree
+
+
+# (kind, repo id) -> {path: bytes}; kind is "models" or "datasets", as in the API paths.
+repos = {}
+if args.repo:
+    repos[("models", args.repo)] = read_tree(args.dir)
+    for extra in args.extra_file:
+        repos[("models", args.repo)][extra] = b"\x80\x02not really a pickle"
+for spec in args.dataset:
+    repo_id, _, folder = spec.partition("=")
+    repos[("datasets", repo_id)] = read_tree(folder)
+by_sha = {hashlib.sha256(b).hexdigest(): b for files in repos.values() for b in files.values()}
 truncated = set()
 log = open(args.log, "a") if args.log else None
 
 
 def is_lfs(name):
-    return name.endswith(".safetensors") or name.endswith(".bin")
+    return name.endswith((".safetensors", ".bin", ".parquet"))
 
 
 def git_sha1(data):
@@ -77,24 +94,31 @@ class Hub(http.server.BaseHTTPRequestHandler):
     def route(self, head):
         path = urllib.parse.unquote(urllib.parse.urlparse(self.path).path)
         if path.startswith("/cdn/"):
-            return self.send_file(by_sha.get(path[5:]), head)
+            data = by_sha.get(path[5:])
+            return self.send_file("", data, head, lfs=True) if data is not None else self.not_found()
         if not self.authorized():
             return
-        api = "/api/models/%s/revision/" % args.repo
-        if path.startswith(api):
-            body = json.dumps({"id": args.repo, "sha": args.commit,
-                               "siblings": [{"rfilename": n} for n in sorted(files)]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(body)
-            return
-        prefix = "/%s/resolve/" % args.repo
-        if not path.startswith(prefix):
-            return self.not_found()
-        rev, _, name = path[len(prefix):].partition("/")
+        for (kind, repo_id), files in repos.items():
+            api = "/api/%s/%s/revision/" % (kind, repo_id)
+            if path.startswith(api):
+                return self.send_info(repo_id, files, head)
+            prefix = ("/datasets/%s/resolve/" if kind == "datasets" else "/%s/resolve/") % repo_id
+            if path.startswith(prefix):
+                return self.send_resolve(files, path[len(prefix):], head)
+        self.not_found()
+
+    def send_info(self, repo_id, files, head):
+        body = json.dumps({"id": repo_id, "sha": args.commit,
+                           "siblings": [{"rfilename": n} for n in sorted(files)]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def send_resolve(self, files, rest, head):
+        rev, _, name = rest.partition("/")
         if name not in files or rev not in ("main", args.commit):
             return self.not_found()
         data = files[name]
@@ -109,12 +133,13 @@ class Hub(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self.send_file(name, head)
+        self.send_file(name, data, head, lfs=False)
 
-    def send_file(self, name, head):
-        if name is None:
-            return self.not_found()
-        data = files[name]
+    def send_file(self, name, data, head, lfs):
+        """Sends a file's bytes; `name` is its repository path, found for a CDN blob so that
+        the fault flags (which name files) apply to LFS files too."""
+        name = name or self.lfs_name(data)
+        etag = git_sha1(data)
         if name == args.corrupt:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         start = 0
@@ -122,8 +147,8 @@ class Hub(http.server.BaseHTTPRequestHandler):
         if rng.startswith("bytes=") and rng.endswith("-"):
             start = int(rng[6:-1])
         self.send_response(206 if start else 200)
-        if not is_lfs(name):
-            self.send_header("ETag", '"%s"' % git_sha1(files[name]))
+        if not lfs:
+            self.send_header("ETag", '"%s"' % etag)
             self.send_header("X-Repo-Commit", args.commit)
         self.send_header("Content-Length", str(len(data) - start))
         if start:
@@ -138,6 +163,14 @@ class Hub(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(data[start:])
+
+    @staticmethod
+    def lfs_name(data):
+        for files in repos.values():
+            for n, b in files.items():
+                if b is data:
+                    return n
+        return ""
 
     def not_found(self):
         self.send_response(404)

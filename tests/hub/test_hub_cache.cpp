@@ -20,6 +20,13 @@ TEST(HubCache, RepoIdsAreCheckedBecauseTheyBecomePaths) {
     EXPECT_THROW(check_repo_id(bad), Error) << bad;
 }
 
+TEST(HubCache, DatasetsLiveBesideModelsAsHuggingfaceHubLaysThemOut) {
+  const RepoCache c("/cache", "NeelNanda/pile-10k", RepoType::kDataset);
+  EXPECT_EQ(c.dir(), "/cache/datasets--NeelNanda--pile-10k");
+  EXPECT_EQ(std::string(repo_type_name(RepoType::kDataset)), "dataset");
+  EXPECT_EQ(std::string(repo_type_name(RepoType::kModel)), "model");
+}
+
 TEST(HubCache, LayoutMatchesHuggingfaceHub) {
   const RepoCache c("/cache", "Qwen/Qwen3-8B");
   EXPECT_EQ(c.dir(), "/cache/models--Qwen--Qwen3-8B");

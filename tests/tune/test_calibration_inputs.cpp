@@ -1,6 +1,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "dsl/loader.h"
 #include "engine/tune/calibration_inputs.h"
 #include "engine/util/error.h"
@@ -31,17 +33,24 @@ TEST(CalibrationInputs, SamplesTheRecipesLocalFile) {
   EXPECT_GT(c.loss_mask.sum().item<float>(), 8 * 60);
 }
 
-TEST(CalibrationInputs, HubDatasetNamesAreRefusedWithAHint) {
+// Hub dataset ids are downloaded (tests/hub/test_calibration_dataset.sh); offline with an
+// empty cache, the error names the recipe line and says what to do.
+TEST(CalibrationInputs, UncachedHubDatasetOfflineIsAnErrorWithAHint) {
   const dsl::Recipe r = dsl::load_recipe_text("arecipe: 1\ncalibration: [NeelNanda/pile-10k]\n", "r.yaml");
   const Tokenizer tok = Tokenizer::from_model_dir("examples/tiny-qwen3/model");
+  ::setenv("HF_HUB_OFFLINE", "1", 1);
+  ::setenv("HF_HUB_CACHE", "/nonexistent/arecipe-test-cache", 1);
   try {
     load_calibration(r.calibration, tok, 8, 64, 42);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("r.yaml:2:"), std::string::npos) << m;
-    EXPECT_NE(m.find("does not download"), std::string::npos) << m;
+    EXPECT_NE(m.find("NeelNanda/pile-10k@main: not in the cache"), std::string::npos) << m;
+    EXPECT_NE(m.find("hint"), std::string::npos) << m;
   }
+  ::unsetenv("HF_HUB_OFFLINE");
+  ::unsetenv("HF_HUB_CACHE");
 }
 
 }  // namespace
