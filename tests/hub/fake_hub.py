@@ -5,8 +5,11 @@ Serves a model repository (--repo, --dir) and dataset repositories (--dataset ID
 repeatable) from local folders the way huggingface.co does:
   GET  /api/models/<org>/<name>/revision/<rev>   {"sha": ..., "siblings": [{"rfilename": ...}]}
   GET  /api/datasets/<org>/<name>/revision/<rev> the same for a dataset
+  GET  /api/{models,datasets}/<org>/<name>/tree/<rev>?recursive=true   the file listing
+                                                 recent huggingface_hub lists files with
   HEAD /<org>/<name>/resolve/<rev>/<file>        X-Repo-Commit, ETag; LFS files (*.safetensors,
-                                                 *.parquet) answer 302 to /cdn/<sha256> with
+                                                 *.parquet) answer 302 to http://localhost:<port>
+                                                 /cdn/<sha256> (another host name, as a CDN) with
                                                  X-Linked-Etag (their sha256) and X-Linked-Size,
                                                  as the hub does
   HEAD /datasets/<org>/<name>/resolve/<rev>/<file>  the same for a dataset's files
@@ -102,6 +105,8 @@ class Hub(http.server.BaseHTTPRequestHandler):
             api = "/api/%s/%s/revision/" % (kind, repo_id)
             if path.startswith(api):
                 return self.send_info(repo_id, files, head)
+            if path.startswith("/api/%s/%s/tree/" % (kind, repo_id)):
+                return self.send_tree(files, head)
             prefix = ("/datasets/%s/resolve/" if kind == "datasets" else "/%s/resolve/") % repo_id
             if path.startswith(prefix):
                 return self.send_resolve(files, path[len(prefix):], head)
@@ -117,6 +122,25 @@ class Hub(http.server.BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
+    def send_tree(self, files, head):
+        entries, folders = [], set()
+        for name in sorted(files):
+            parts = name.split("/")
+            folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+            data = files[name]
+            entry = {"type": "file", "oid": git_sha1(data), "size": len(data), "path": name}
+            if is_lfs(name):
+                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+            entries.append(entry)
+        entries += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in sorted(folders)]
+        body = json.dumps(entries).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
     def send_resolve(self, files, rest, head):
         rev, _, name = rest.partition("/")
         if name not in files or rev not in ("main", args.commit):
@@ -125,7 +149,9 @@ class Hub(http.server.BaseHTTPRequestHandler):
         if is_lfs(name):
             sha = hashlib.sha256(data).hexdigest()
             self.send_response(302)
-            self.send_header("Location", "/cdn/" + sha)
+            # To another host name, like the hub's CDN links: clients must read the file's
+            # metadata from this answer (huggingface_hub follows same-host redirects only).
+            self.send_header("Location", "http://localhost:%d/cdn/%s" % (self.server.server_address[1], sha))
             self.send_header("X-Repo-Commit", args.commit)
             self.send_header("X-Linked-Etag", '"%s"' % sha)
             self.send_header("X-Linked-Size", str(len(data)))

@@ -3,7 +3,7 @@
 # fake hub (tests/hub/fake_hub.py): only the split's files are fetched into the shared HF
 # cache (datasets--someone--tiny-calib), the calibration report counts that split's
 # documents, a second run works offline from the cache, a loading script and a missing
-# split are refused with one-line errors, and huggingface_hub reads the same cache. A
+# split are refused with one-line errors, and huggingface_hub shares the cache. A
 # second dataset in the hub's Parquet layout (fixtures from gen_calib_parquet.py) is
 # served as LFS files (sha256-verified) and read by the Parquet reader.
 #   test_calibration_dataset.sh ARECIPE_BINARY      ($ARECIPE_PYTHON: optional interop)
@@ -132,12 +132,24 @@ if run "$T/r5.yaml" > /dev/null 2> "$T/run5.err"; then fail "a missing split was
 grep -q "r5.yaml:7:.*no split 'validation' (available splits: train, test)" "$T/run5.err" || fail "missing split: $(cat "$T/run5.err")"
 [[ $(grep -c "error" "$T/run5.err") -eq 1 ]] || fail "missing-split error is not one line: $(cat "$T/run5.err")"
 
-# 4. Interop: huggingface_hub (when installed) resolves the dataset snapshot arecipe wrote.
+# 4. Interop, both ways (when huggingface_hub is installed): it resolves the dataset
+#    snapshot arecipe wrote, and arecipe runs offline from a cache huggingface_hub filled
+#    with the whole repository (both splits, README.md, its trees/ listing).
 if [[ -n ${ARECIPE_PYTHON:-} ]] && "$ARECIPE_PYTHON" -c "import huggingface_hub" 2>/dev/null; then
   got=$(HF_HUB_OFFLINE=1 "$ARECIPE_PYTHON" -c "
 import huggingface_hub as h
 print(h.snapshot_download('someone/tiny-calib', repo_type='dataset', cache_dir='$T/cache', local_files_only=True))")
   [[ $got == "$SNAP" ]] || fail "huggingface_hub resolved $got"
-  echo "huggingface_hub $("$ARECIPE_PYTHON" -c 'import huggingface_hub as h; print(h.__version__)') reads the dataset cache"
+  "$ARECIPE_PYTHON" -c "
+import huggingface_hub as h
+h.snapshot_download('someone/tiny-calib', repo_type='dataset', cache_dir='$T/hf-cache')" > /dev/null 2>&1 ||
+    fail "huggingface_hub could not download from the fake hub"
+  [[ -e $T/hf-cache/datasets--someone--tiny-calib/snapshots/$COMMIT/test/part-0.jsonl ]] || fail "huggingface_hub fetched no test split"
+  recipe "$T/r6.yaml" someone/tiny-calib train "$T/out6"
+  HF_HUB_OFFLINE=1 HF_HUB_CACHE=$T/hf-cache run "$T/r6.yaml" > /dev/null 2> "$T/run6.err" ||
+    fail "offline run on huggingface_hub's cache: $(tail -3 "$T/run6.err")"
+  grep -q "someone/tiny-calib split train (2 files .*): 9 documents" "$T/run6.err" ||
+    fail "on huggingface_hub's cache: $(grep -i calibration "$T/run6.err")"
+  echo "huggingface_hub $("$ARECIPE_PYTHON" -c 'import huggingface_hub as h; print(h.__version__)') shares the dataset cache both ways"
 fi
 echo "hub calibration dataset: all checks passed"
