@@ -113,8 +113,11 @@ class Hub(http.server.BaseHTTPRequestHandler):
         self.not_found()
 
     def send_info(self, repo_id, files, head):
-        body = json.dumps({"id": repo_id, "sha": args.commit,
-                           "siblings": [{"rfilename": n} for n in sorted(files)]}).encode()
+        self.send_json({"id": repo_id, "sha": args.commit,
+                        "siblings": [{"rfilename": n} for n in sorted(files)]}, head)
+
+    def send_json(self, value, head):
+        body = json.dumps(value).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -133,13 +136,7 @@ class Hub(http.server.BaseHTTPRequestHandler):
                 entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
             entries.append(entry)
         entries += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in sorted(folders)]
-        body = json.dumps(entries).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        self.send_json(entries, head)
 
     def send_resolve(self, files, rest, head):
         rev, _, name = rest.partition("/")

@@ -9,28 +9,13 @@
 #include "engine/text/rng.h"
 #include "engine/text/tokenizer.h"
 #include "engine/util/error.h"
+#include "tests/support/temp_dir.h"
 #include "tests/text/golden_file.h"
 
 namespace arecipe::text {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/arecipe-text-test-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  std::string write(const std::string& name, const std::string& content) const {
-    const std::string p = path_ + "/" + name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // Runs `f`, expecting an Error whose message contains every one of `parts`.
 template <typename F>

@@ -10,6 +10,7 @@
 #include "engine/text/parquet.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
+#include "tests/support/temp_dir.h"
 #include "tests/text/golden_file.h"
 
 namespace arecipe::text {
@@ -17,26 +18,7 @@ namespace {
 
 const std::string kDir = "tests/text/golden/parquet/";
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/arecipe-parquet-test-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  std::string write(const std::string& name, const std::string& content) const {
-    const std::string p = path_ + "/" + name;
-    // A fresh file each time: truncating one in place makes ext4 flush it to disk, which
-    // turns the loops over thousands of variants below into minutes.
-    ::unlink(p.c_str());
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 std::string fixture_bytes(const std::string& name) { return read_text_file(kDir + name); }
 
