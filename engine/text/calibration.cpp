@@ -145,7 +145,12 @@ SourceSamples sample_source(const Tokenizer& tok, const CalibrationSource& src, 
                             size_t need) {
   SourceSamples out;
   out.report.path = src.path;
-  std::vector<Document> docs = load_documents(src.path, src.format);
+  std::vector<Document> docs;
+  if (src.files.empty()) docs = load_documents(src.path, src.format);
+  for (const std::string& f : src.files) {
+    std::vector<Document> more = load_documents(f, src.format);
+    docs.insert(docs.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
   out.report.documents = docs.size();
   if (docs.empty()) fail(src.path, "calibration source holds no documents");
   if (src.apply_chat_template && !tok.chat_template())

@@ -6,14 +6,9 @@
 #include <sys/stat.h>
 
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <map>
 
 #include "engine/hub/dataset_snapshot.h"
 #include "engine/util/error.h"
-
-namespace fs = std::filesystem;
 
 namespace arecipe::tune {
 namespace {
@@ -23,59 +18,9 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// Replaces every occurrence of each key of `names` in `text` by its value.
-std::string renamed(std::string text, const std::map<std::string, std::string>& names) {
-  for (auto it = names.rbegin(); it != names.rend(); ++it)  // longer paths (links in a folder) first
-    for (size_t at = text.find(it->first); at != std::string::npos; at = text.find(it->first, at + it->second.size()))
-      text.replace(at, it->first.size(), it->second);
-  return text;
-}
-
-// The text reader takes one file or one flat folder per source, but a hub split may span
-// several folders (train/a.jsonl, train/more/b.jsonl). Such a split is read through a
-// private folder of links whose numbered names keep the files' repository order; it is
-// removed once the documents have been read.
-class StagedSplits {
- public:
-  StagedSplits() = default;
-  StagedSplits(const StagedSplits&) = delete;
-  StagedSplits& operator=(const StagedSplits&) = delete;
-  ~StagedSplits() {
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
-
-  std::string folder_for(const std::vector<std::string>& paths) {
-    if (root_.empty()) root_ = make_temp_root();
-    const fs::path dir = fs::path(root_) / std::to_string(count_++);
-    fs::create_directories(dir);
-    for (size_t i = 0; i < paths.size(); ++i) {
-      char index[32];
-      std::snprintf(index, sizeof index, "%06zu-", i);
-      const fs::path link = dir / (index + fs::path(paths[i]).filename().string());
-      fs::create_symlink(paths[i], link);
-      targets_[link.string()] = paths[i];
-    }
-    return dir.string();
-  }
-  // Error messages name the files in the cache, not their links here.
-  const std::map<std::string, std::string>& targets() const { return targets_; }
-
- private:
-  static std::string make_temp_root() {
-    std::string tmpl = (fs::temp_directory_path() / "arecipe-calibration-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw Error(tmpl + ": cannot create a temporary folder for the calibration split");
-    return tmpl;
-  }
-  std::string root_;
-  int count_ = 0;
-  std::map<std::string, std::string> targets_;
-};
-
 // A `dataset:` naming a hub dataset: the split's files in the shared HF cache (fetched
-// when missing), as one calibration source. `label` names it in the calibration report.
-std::string hub_dataset_path(const dsl::CalibrationSource& c, const std::string& repo_id, StagedSplits& staged,
-                             std::string& label) {
+// when missing), read in repository path order as one source that s.path names.
+void read_hub_dataset(const dsl::CalibrationSource& c, const std::string& repo_id, text::CalibrationSource& s) {
   const auto& spec = *c.dataset;
   hub::DatasetRequest req;
   req.hub.repo_id = repo_id;
@@ -88,15 +33,14 @@ std::string hub_dataset_path(const dsl::CalibrationSource& c, const std::string&
     fail(spec.loc.str(), "calibration dataset " + repo_id + ": " + e.what() +
                              " (hint: a local copy works too, e.g. calibration: [{file: data/calib.jsonl, field: text}])");
   }
-  label = repo_id + (req.config ? "/" + *req.config : "") + " split " + req.split + " (" +
-          std::to_string(split.paths.size()) + (split.paths.size() == 1 ? " file" : " files") + " in " +
-          split.snapshot.dir + ")";
-  spdlog::info("calibration: {}: {}", label, fmt::join(split.snapshot.files, ", "));
-  return split.paths.size() == 1 ? split.paths.front() : staged.folder_for(split.paths);
+  s.path = repo_id + (req.config ? "/" + *req.config : "") + " split " + req.split + " (" +
+           std::to_string(split.paths.size()) + (split.paths.size() == 1 ? " file" : " files") + " in " +
+           split.snapshot.dir + ")";
+  s.files = split.paths;
+  spdlog::info("calibration: {}: {}", s.path, fmt::join(split.snapshot.files, ", "));
 }
 
-text::CalibrationSource to_text_source(const dsl::CalibrationSource& c, int nsamples, StagedSplits& staged,
-                                       std::map<std::string, std::string>& labels) {
+text::CalibrationSource to_text_source(const dsl::CalibrationSource& c, int nsamples) {
   const auto& spec = c.dataset ? *c.dataset : *c.file;
   std::vector<text::CalibrationSource> parsed = text::parse_calibration_spec(spec.value);
   if (parsed.size() != 1)
@@ -107,9 +51,7 @@ text::CalibrationSource to_text_source(const dsl::CalibrationSource& c, int nsam
     if (!hub::looks_like_repo_id(s.path))
       fail(spec.loc.str(), "calibration dataset '" + s.path +
                                "' is neither a local file or directory nor a hub dataset id (owner/name)");
-    std::string label;
-    s.path = hub_dataset_path(c, parsed.front().path, staged, label);
-    labels[s.path] = label;
+    read_hub_dataset(c, parsed.front().path, s);
   }
   if (c.field) s.format.text_field = c.field->value;
   if (c.share) s.num = static_cast<size_t>(std::llround(c.share->value * nsamples));
@@ -140,21 +82,11 @@ CalibrationInputs load_calibration(const std::vector<dsl::CalibrationSource>& so
     throw Error("tuning needs calibration data: add a calibration: section to the recipe, e.g. "
                 "calibration: [{file: my-text.txt}]");
   text::CalibrationOptions opt;
-  StagedSplits staged;                        // must outlive build_calibration_set
-  std::map<std::string, std::string> labels;  // source path -> hub dataset description
-  for (const auto& c : sources) opt.sources.push_back(to_text_source(c, nsamples, staged, labels));
+  for (const auto& c : sources) opt.sources.push_back(to_text_source(c, nsamples));
   opt.nsamples = static_cast<size_t>(nsamples);
   opt.seqlen = static_cast<size_t>(seqlen);
   opt.seed = seed;
-  text::CalibrationSet set = [&] {
-    try {
-      return text::build_calibration_set(tok, opt);
-    } catch (const Error& e) {  // name hub files and splits rather than their temporary links
-      throw Error(renamed(renamed(e.what(), staged.targets()), labels));
-    }
-  }();
-  for (auto& r : set.report.sources)
-    if (auto it = labels.find(r.path); it != labels.end()) r.path = it->second;
+  text::CalibrationSet set = text::build_calibration_set(tok, opt);
   for (const auto& w : set.report.warnings) spdlog::warn("calibration: {}", w);
   spdlog::info("calibration sources: {}", set.report.summary());
 
