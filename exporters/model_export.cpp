@@ -11,6 +11,7 @@
 #include "engine/model/hf_config.h"
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
+#include "engine/util/strings.h"
 #include "engine/util/files.h"
 #include "engine/util/progress.h"
 #include "exporters/layer_quantize.h"
@@ -44,10 +45,6 @@ std::string format_subdir(std::string f) {
   for (char& c : f)
     if (c == ':' || c == '_') c = '-';
   return f;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Block-scaled FP8 source weights (DeepSeek's release, engine/model/fp8_weights.h) are

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/util/error.h"
+#include "engine/util/strings.h"
 
 namespace arecipe::hub {
 namespace {
@@ -195,7 +196,7 @@ bool is_unreadable_data_file(const std::string& path) {
 }
 
 bool is_loading_script(const std::string& path) {
-  return path.find('/') == std::string::npos && path.size() > 3 && path.compare(path.size() - 3, 3, ".py") == 0;
+  return path.find('/') == std::string::npos && path.size() > 3 && ends_with(path, ".py");
 }
 
 }  // namespace arecipe::hub

@@ -15,6 +15,7 @@
 #include "engine/hub/hub_cache.h"
 #include "engine/util/env.h"
 #include "engine/util/error.h"
+#include "engine/util/strings.h"
 #include "engine/util/files.h"
 #include "engine/util/progress.h"
 
@@ -120,10 +121,6 @@ Snapshot from_cache(const RepoCache& cache, const SnapshotRequest& r, const File
   return s;
 }
 
-bool has_suffix(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The model selection: what wanted_file() names, refusing repositories arecipe cannot use.
 std::vector<std::string> select_model_files(const SnapshotRequest& r, const std::vector<std::string>& all, bool cached) {
   const bool has_config = std::find(all.begin(), all.end(), "config.json") != all.end();
@@ -135,12 +132,12 @@ std::vector<std::string> select_model_files(const SnapshotRequest& r, const std:
   bool pickle_only = false;
   for (const auto& name : all) {
     if (wanted_file(name, r.config_only)) files.push_back(name);
-    pickle_only |= has_suffix(name, ".bin") || has_suffix(name, ".pt");
+    pickle_only |= ends_with(name, ".bin") || ends_with(name, ".pt");
   }
   if (!has_config)
     throw Error(r.repo_id + "@" + r.revision + ": the repository has no config.json; is it a transformers model?");
   const bool has_weights =
-      std::any_of(files.begin(), files.end(), [](const std::string& f) { return has_suffix(f, ".safetensors"); });
+      std::any_of(files.begin(), files.end(), [](const std::string& f) { return ends_with(f, ".safetensors"); });
   if (!r.config_only && !has_weights)
     throw Error(r.repo_id + "@" + r.revision + ": no safetensors weights" +
                 (pickle_only ? std::string(" (only pickle .bin/.pt files, which arecipe never loads; convert them to "
@@ -229,7 +226,7 @@ bool wanted_file(const std::string& path, bool config_only) {
   if (path.find('/') != std::string::npos) return false;  // sub-folders hold other variants
   for (const char* c : configs)
     if (path == c) return true;
-  const bool weights = path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0;
+  const bool weights = path.size() > 12 && ends_with(path, ".safetensors");
   return weights && !config_only;
 }
 

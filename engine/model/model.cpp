@@ -7,6 +7,7 @@
 #include "engine/model/tensor_convert.h"
 #include "engine/util/error.h"
 #include "engine/util/shape_text.h"
+#include "engine/util/strings.h"
 #include "engine/util/torch_compat.h"
 
 namespace arecipe {
@@ -101,7 +102,7 @@ bool is_routed_expert_tensor(const Architecture& arch, int b, const std::string&
   // The common part of every expert's prefix ("model.layers.3.mlp.experts.").
   const std::string first = arch.expert_prefix(b, 0);
   const std::string stem = first.substr(0, first.find_last_of('.', first.size() - 2) + 1);
-  return name.compare(0, stem.size(), stem) == 0;
+  return starts_with(name, stem);
 }
 }  // namespace
 
@@ -116,7 +117,7 @@ BlockWeights Model::load_expert(int b, int64_t e, at::ScalarType type) const {
   const std::string p = arch_->expert_prefix(b, e);
   BlockWeights w;
   for (const auto& name : arch_->block_tensor_names(b))
-    if (name.compare(0, p.size(), p) == 0) w.set(name, load(name, type));
+    if (starts_with(name, p)) w.set(name, load(name, type));
   return w;
 }
 

@@ -9,16 +9,13 @@
 #include "engine/text/parquet.h"
 #include "engine/text/utf8.h"
 #include "engine/util/error.h"
+#include "engine/util/strings.h"
 #include "engine/util/files.h"
 
 namespace arecipe::text {
 namespace {
 
 constexpr size_t kMaxSourceBytes = size_t(2) << 30;
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 bool is_blank(const std::string& line) {
   return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; });
