@@ -68,12 +68,13 @@ class BlockStreamer {
   MoeStreamResult run() {
     MoeStreamResult r;
     const BlockWeights& base = *job_.base;
-    r.fp_out = block_output(base, job_.x_fp, [&](int64_t e) { return job_.model->load_expert(b_, e); });
-
-    // 1. Attention on the residual stream.
+    // The FP block: its residual stream after attention is also attention's target.
     const at::Tensor h_fp = batched(job_.x_fp, job_.forward_batch, [&](const at::Tensor& x) {
       return arch_.attention_residual(b_, base, x, *job_.ctx);
     });
+    r.fp_out = fp_block_output(base, h_fp);
+
+    // 1. Attention on the residual stream.
     Layers attention = finish_part(0, base, [&](const BlockWeights& w, const at::Tensor& idx) {
       const at::Tensor pred = arch_.attention_residual(b_, w, job_.x_in.index_select(0, idx), *job_.ctx);
       const at::Tensor m = job_.loss_mask.index_select(0, idx).unsqueeze(-1);
@@ -106,10 +107,10 @@ class BlockStreamer {
       const ExpertTokens t = expert_tokens(routing, e);
       const bool routed = counts.data_ptr<int64_t>()[e] > 0;
       if (!routed) ++r.experts_without_tokens;
-      at::Tensor x_e, target, sample, mask;
+      const at::Tensor x_e = n_q.reshape({-1, n_q.size(-1)}).index_select(0, t.token);  // its tokens' inputs
+      at::Tensor target, sample, mask;
       if (routed && !job_.replay) {
         NoGradGuard no_grad;
-        x_e = n_q.reshape({-1, n_q.size(-1)}).index_select(0, t.token);
         target = t.gate * arch_.expert_forward(b_, e, we, x_e, *job_.ctx);
         sample = at::div(t.token, seq, "floor");
         mask = job_.loss_mask.reshape({-1}).index_select(0, t.token).unsqueeze(-1);
@@ -132,8 +133,7 @@ class BlockStreamer {
       r.layers += static_cast<int>(q.size());
       if (routed) {
         NoGradGuard no_grad;
-        const at::Tensor xe = n_q.reshape({-1, n_q.size(-1)}).index_select(0, t.token);
-        routed_q.index_add_(0, t.token, arch_.expert_forward(b_, e, with_weights(we, q), xe, *job_.ctx) * t.gate);
+        routed_q.index_add_(0, t.token, arch_.expert_forward(b_, e, with_weights(we, q), x_e, *job_.ctx) * t.gate);
       }
     }
     routed_q = routed_q.view(n_q.sizes());
@@ -169,18 +169,15 @@ class BlockStreamer {
     return [this](const at::Tensor& idx) { return job_.loss_mask.index_select(0, idx).count_nonzero().item<double>(); };
   }
 
-  // The FP block over x with routed experts from `expert_weights`, loaded one at a time.
-  at::Tensor block_output(const BlockWeights& base, const at::Tensor& x,
-                          const std::function<BlockWeights(int64_t)>& expert_weights) const {
-    const at::Tensor h = batched(x, job_.forward_batch, [&](const at::Tensor& xs) {
-      return arch_.attention_residual(b_, base, xs, *job_.ctx);
-    });
+  // The FP block's output from its residual stream h after attention, routed experts
+  // loaded one at a time.
+  at::Tensor fp_block_output(const BlockWeights& base, const at::Tensor& h) const {
     NoGradGuard no_grad;
     const at::Tensor n = arch_.mlp_input(b_, base, h);
     const at::Tensor flat = n.reshape({-1, n.size(-1)});
     at::Tensor y = combine_experts(flat, arch_.route(b_, base, flat, *job_.ctx), experts_,
                                    [&](int64_t e, const at::Tensor& xe) {
-                                     return arch_.expert_forward(b_, e, expert_weights(e), xe, *job_.ctx);
+                                     return arch_.expert_forward(b_, e, job_.model->load_expert(b_, e), xe, *job_.ctx);
                                    }).view(n.sizes());
     const at::Tensor shared = shared_output(base, n);
     return h + (shared.defined() ? y + shared : y);
@@ -226,13 +223,15 @@ class BlockStreamer {
     }
     if (!tunables.empty() && error) {
       TuneObjective o;
-      o.what = "block " + std::to_string(b_) + (part == 0 ? " attention" : part <= experts_ ? " expert " + std::to_string(part - 1) : " shared experts");
+      const std::string label = part == 0          ? "attention"
+                                : part <= experts_ ? "expert " + std::to_string(part - 1)
+                                                   : "shared experts";
+      o.what = "block " + std::to_string(b_) + " " + label;
       o.nsamples = job_.x_in.size(0);
       o.masked_error = [&](const at::Tensor& idx) {
         return error(with_layer_weights(fp, tunables, [](TunableLayer& l) { return l.fake_quant(); }), idx);
       };
       o.valid_positions = valid;
-      const std::string label = o.what.substr(o.what.find(' ', 6) + 1);
       const BlockTuneStats st = signround_tune(o, tunables, s_, job_.seed + static_cast<uint64_t>(part) * 1000003u,
                                                [&](int, double loss) { bar_.advance(1, label + " loss " + fmt(loss)); });
       r.rtn_loss += st.rtn_loss;
