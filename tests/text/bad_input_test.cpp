@@ -9,6 +9,7 @@
 #include "engine/text/rng.h"
 #include "engine/text/tokenizer.h"
 #include "engine/util/error.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 #include "tests/text/golden_file.h"
 
@@ -17,17 +18,7 @@ namespace {
 
 using test::TempDir;
 
-// Runs `f`, expecting an Error whose message contains every one of `parts`.
-template <typename F>
-void expect_error(F f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "message: " << msg << "\nmissing: " << p;
-  }
-}
+using test::expect_error;
 
 const char* kMinimalBpe = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})";
 

@@ -10,6 +10,7 @@
 #include "engine/text/parquet.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 #include "tests/text/golden_file.h"
 
@@ -27,17 +28,7 @@ std::vector<std::string> expected_values(const std::string& key) {
   return golden.at(key).at("values").get<std::vector<std::string>>();
 }
 
-// Runs `f`, expecting an Error whose message contains every one of `parts`.
-template <typename F>
-void expect_error(F f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "message: " << msg << "\nmissing: " << p;
-  }
-}
+using test::expect_error;
 
 TEST(ParquetGolden, EveryFixtureReadsBackWhatPyarrowReads) {
   const auto golden = test::read_golden("parquet/expected.json");
