@@ -9,8 +9,8 @@
 #include "engine/text/parquet.h"
 #include "engine/text/utf8.h"
 #include "engine/util/error.h"
-#include "engine/util/strings.h"
 #include "engine/util/files.h"
+#include "engine/util/strings.h"
 
 namespace arecipe::text {
 namespace {
