@@ -59,6 +59,27 @@ function(arecipe_torch_pch target)
   target_precompile_headers(${target} PRIVATE <ATen/ATen.h> <vector> <string> <memory>)
 endfunction()
 
+# at::parallel_for is a header template: in a file compiled without -fopenmp it runs the
+# whole range on the calling thread. The files that call it (the CPU kernels) are
+# compiled with OpenMP, against the libgomp Debian's LibTorch uses. A torch wheel bundles
+# its own libgomp, and two OpenMP runtimes in one process are worse than serial loops,
+# so with a wheel the kernels stay serial. Call from the directory that adds the sources.
+file(GLOB ARECIPE_TORCH_BUNDLED_GOMP "${TORCH_INSTALL_PREFIX}/lib/libgomp*")
+set(ARECIPE_KERNEL_OPENMP OFF)
+if(NOT ARECIPE_TORCH_BUNDLED_GOMP)
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
+  set(ARECIPE_KERNEL_OPENMP ON)
+endif()
+message(STATUS "OpenMP in the CPU kernels: ${ARECIPE_KERNEL_OPENMP}")
+function(arecipe_openmp_sources target)
+  if(ARECIPE_KERNEL_OPENMP)
+    set_property(SOURCE ${ARGN} APPEND PROPERTY COMPILE_OPTIONS ${OpenMP_CXX_FLAGS})
+    # The precompiled header was built without OpenMP's flags.
+    set_property(SOURCE ${ARGN} PROPERTY SKIP_PRECOMPILE_HEADERS ON)
+    target_link_libraries(${target} PUBLIC ${OpenMP_CXX_LIBRARIES})
+  endif()
+endfunction()
+
 # Fused CUDA kernels (schemes/qdq/fused): built when the LibTorch found has CUDA (its
 # config has then enabled the CUDA language); Debian's CPU LibTorch skips them.
 option(ARECIPE_CUDA_KERNELS "Build the fused CUDA kernels when LibTorch has CUDA" ON)
