@@ -6,14 +6,23 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/model/fused_attention.h"
+#include "engine/model/fused_ops.h"
+
 namespace arecipe {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  if (std::optional<at::Tensor> fused = fused_rms_norm(x, weight, eps)) return *fused;
   const auto in_type = x.scalar_type();
   at::Tensor h = x.to(at::kFloat);
   at::Tensor var = h.pow(2).mean(-1, /*keepdim=*/true);
   h = h * at::rsqrt(var + eps);
   return weight * h.to(in_type);
+}
+
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up) {
+  if (std::optional<at::Tensor> fused = fused_swiglu(gate, up)) return *fused;
+  return at::silu(gate) * up;
 }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
@@ -122,10 +131,11 @@ at::Tensor causal_mask(int64_t seq_len, std::optional<int64_t> sliding_window) {
 
 at::Tensor grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const at::Tensor& mask, std::optional<double> scale) {
+  const double s = scale ? *scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  if (std::optional<at::Tensor> fused = fused_attention(q, k, v, mask, s)) return *fused;
   const int64_t groups = q.size(1) / k.size(1);
   at::Tensor kk = groups > 1 ? k.repeat_interleave(groups, 1) : k;
   at::Tensor vv = groups > 1 ? v.repeat_interleave(groups, 1) : v;
-  const double s = scale ? *scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor scores = at::matmul(q, kk.transpose(-1, -2)) * s + mask;
   at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
   return at::matmul(probs, vv);

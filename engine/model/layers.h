@@ -1,5 +1,7 @@
 // Functional building blocks of decoder-only transformers, written to match HF
-// transformers' eager implementations (same op order, fp32 softmax/norm). They take
+// transformers' eager implementations (same op order, fp32 softmax/norm). On CPU float32
+// the norm, the MLP activation and attention run as fused kernels (fused_ops.h,
+// fused_attention.h) and the eager code here is the fallback. They take
 // weights as arguments, so the tuner can hand in fake-quantized weights with autograd.
 #pragma once
 #include <ATen/core/Tensor.h>
@@ -12,6 +14,9 @@ namespace arecipe {
 
 // HF LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) in fp32, then weight * x.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// HF's gated MLP activation act_fn(gate) * up with act_fn = SiLU.
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up);
 
 // x @ w^T (+ b). `bias` may be undefined.
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
@@ -41,7 +46,7 @@ at::Tensor apply_rope_interleaved(const at::Tensor& x, const RopeTables& t);
 // sliding window w, i - j < w), -inf elsewhere.
 at::Tensor causal_mask(int64_t seq_len, std::optional<int64_t> sliding_window);
 
-// Eager attention with grouped KV heads. q/k: [B, Hq|Hkv, T, D], v: [B, Hkv, T, Dv].
+// Attention with grouped KV heads (fused_attention.h on CPU float32, else eager). q/k: [B, Hq|Hkv, T, D], v: [B, Hkv, T, Dv].
 // Scores are scaled by `scale`, 1/sqrt(D) when absent.
 at::Tensor grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const at::Tensor& mask, std::optional<double> scale = std::nullopt);

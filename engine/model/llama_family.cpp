@@ -109,7 +109,7 @@ class LlamaFamily final : public Architecture {
 
   // HF: down_proj(act_fn(gate_proj(x)) * up_proj(x)); `m` ends with '.'.
   at::Tensor mlp(const std::string& m, const BlockWeights& w, const at::Tensor& x, const ForwardContext& ctx) const {
-    at::Tensor g = at::silu(project(w, ctx, m + "gate_proj", x)) * project(w, ctx, m + "up_proj", x);
+    at::Tensor g = swiglu(project(w, ctx, m + "gate_proj", x), project(w, ctx, m + "up_proj", x));
     return project(w, ctx, m + "down_proj", g);
   }
 
