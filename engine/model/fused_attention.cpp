@@ -164,12 +164,57 @@ float exp_shifted(float* x, int64_t n, float shift) {
 
 // One row of a tile's scores (columns c0..c0+n) into logits: s * scale + mask inside the
 // row's span, -inf outside it. Returns the largest logit.
-float logits_row(float* s, const float* mask_row, int64_t n, int64_t lo, int64_t hi, float scale) {
+float logits_row_scalar(float* s, const float* mask_row, int64_t lo, int64_t hi, float scale) {
   float mx = kNegInf;
-  for (int64_t j = 0; j < lo; ++j) s[j] = kNegInf;
   for (int64_t j = lo; j < hi; ++j) mx = std::max(mx, s[j] = s[j] * scale + mask_row[j]);
-  for (int64_t j = hi; j < n; ++j) s[j] = kNegInf;
   return mx;
+}
+
+// dS = P * (dP - delta) * scale over one row, in place in dP.
+void softmax_grad_row_scalar(float* dp, const float* p, int64_t n, float delta, float scale) {
+  for (int64_t j = 0; j < n; ++j) dp[j] = p[j] * (dp[j] - delta) * scale;
+}
+
+#ifdef ARECIPE_HAVE_X86_AVX2
+// Multiply and add stay separate (no FMA), as in the scalar loop and the eager path.
+ARECIPE_AVX2_FMA float logits_row_avx2(float* s, const float* mask_row, int64_t lo, int64_t hi, float scale) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  __m256 vmax = _mm256_set1_ps(kNegInf);
+  int64_t j = lo;
+  for (; j + 8 <= hi; j += 8) {
+    const __m256 x = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(s + j), vs), _mm256_loadu_ps(mask_row + j));
+    _mm256_storeu_ps(s + j, x);
+    vmax = _mm256_max_ps(vmax, x);
+  }
+  float l[8];
+  _mm256_storeu_ps(l, vmax);
+  float mx = *std::max_element(l, l + 8);
+  return std::max(mx, logits_row_scalar(s, mask_row, j, hi, scale));
+}
+
+ARECIPE_AVX2_FMA void softmax_grad_row_avx2(float* dp, const float* p, int64_t n, float delta, float scale) {
+  const __m256 vd = _mm256_set1_ps(delta), vs = _mm256_set1_ps(scale);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(dp + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(p + j), _mm256_sub_ps(_mm256_loadu_ps(dp + j), vd)), vs));
+  softmax_grad_row_scalar(dp + j, p + j, n - j, delta, scale);
+}
+#endif
+
+float logits_row(float* s, const float* mask_row, int64_t n, int64_t lo, int64_t hi, float scale) {
+  std::fill(s, s + lo, kNegInf);
+  std::fill(s + hi, s + n, kNegInf);
+#ifdef ARECIPE_HAVE_X86_AVX2
+  if (avx2::has_avx2_fma()) return logits_row_avx2(s, mask_row, lo, hi, scale);
+#endif
+  return logits_row_scalar(s, mask_row, lo, hi, scale);
+}
+
+void softmax_grad_row(float* dp, const float* p, int64_t n, float delta, float scale) {
+#ifdef ARECIPE_HAVE_X86_AVX2
+  if (avx2::has_avx2_fma()) return softmax_grad_row_avx2(dp, p, n, delta, scale);
+#endif
+  softmax_grad_row_scalar(dp, p, n, delta, scale);
 }
 
 struct Inputs {
@@ -241,9 +286,7 @@ void backward_kernel(const Inputs& in, const Heads& o, const Heads& dout, const 
             const float* grow = dot + r * dout.st;
             float delta = 0.f;
             for (int64_t e = 0; e < d.Dv; ++e) delta += grow[e] * orow[e];
-            const float* pr = p.data() + r * n;
-            float* dr = ds.data() + r * n;
-            for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - delta) * in.scale;
+            softmax_grad_row(ds.data() + r * n, p.data() + r * n, n, delta, in.scale);
           }
           gemm('T', 'N', n, d.Dv, rows, p.data(), n, dot, dout.st, 1.f, g.dv.row(b, kv, t.c0), g.dv.st);
           gemm('N', 'N', rows, d.Dqk, n, ds.data(), n, in.k.row(b, kv, t.c0), in.k.st, 0.f, g.dq.row(b, h, t.r0),

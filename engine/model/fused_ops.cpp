@@ -1,9 +1,12 @@
-// RMSNorm and SwiGLU as single CPU kernels (see fused_ops.h).
+// RMSNorm, RoPE and SwiGLU as single CPU kernels (see fused_ops.h).
 //
 // RMSNorm, per row of n values, r = 1 / sqrt(sum(x^2) / n + eps):
 //   forward   y = w * (x * r)                        r is kept, one float per row
 //   backward  g = dy * w, c = sum(g * x * r) / n,  dx = r * (g - x * r * c)
 //             dw = sum over rows of dy * x * r        (ATen, only when w needs it)
+// RoPE (rotate-half), per row of D = 2h values with the position's cos/sin rows:
+//   forward   y_j = x_j c_j - x_{j+h} s_j,   y_{j+h} = x_{j+h} c_{j+h} + x_j s_{j+h}
+//   backward  dx_j = dy_j c_j + dy_{j+h} s_{j+h},  dx_{j+h} = dy_{j+h} c_{j+h} - dy_j s_j
 // SwiGLU, per element, s = 1 / (1 + exp(-gate)):
 //   forward   y = gate * s * up
 //   backward  dup = dy * gate * s,  dgate = dy * up * s * (1 + gate * (1 - s))
@@ -150,6 +153,79 @@ class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
   }
 };
 
+// ---- RoPE ----
+
+// y_lo = a c_lo - b s_lo, y_hi = b c_hi + a s_hi over one row (a, b its halves). The
+// backward is the same map with the table -[s_hi, s_lo] (the inverse rotation).
+void rope_row_scalar(const float* x, float* y, const float* c, const float* s, int64_t h) {
+  for (int64_t j = 0; j < h; ++j) {
+    const float a = x[j], b = x[j + h];
+    y[j] = a * c[j] - b * s[j];
+    y[j + h] = b * c[j + h] + a * s[j + h];
+  }
+}
+
+#ifdef ARECIPE_HAVE_X86_AVX2
+// Multiply and add stay separate (no FMA), as in the scalar loop and the eager path.
+ARECIPE_AVX2_FMA void rope_row_avx2(const float* x, float* y, const float* c, const float* s, int64_t h) {
+  int64_t j = 0;
+  for (; j + 8 <= h; j += 8) {
+    const __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x + j + h);
+    _mm256_storeu_ps(y + j, _mm256_sub_ps(_mm256_mul_ps(a, _mm256_loadu_ps(c + j)), _mm256_mul_ps(b, _mm256_loadu_ps(s + j))));
+    _mm256_storeu_ps(y + j + h, _mm256_add_ps(_mm256_mul_ps(b, _mm256_loadu_ps(c + j + h)),
+                                              _mm256_mul_ps(a, _mm256_loadu_ps(s + j + h))));
+  }
+  for (; j < h; ++j) {
+    const float a = x[j], b = x[j + h];
+    y[j] = a * c[j] - b * s[j];
+    y[j + h] = b * c[j + h] + a * s[j + h];
+  }
+}
+#endif
+
+// Applies the row map to every (b, h, t) row of x [B, H, T, D] (unit stride in D) into y
+// with the same strides; the tables are [T, D].
+void rope_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& cos, const at::Tensor& sin) {
+  using RowFn = void (*)(const float*, float*, const float*, const float*, int64_t);
+  const RowFn fn = ARECIPE_PICK(rope_row_scalar, rope_row_avx2);
+  const int64_t H = x.size(1), T = x.size(2), D = x.size(3);
+  const float *xp = x.data_ptr<float>(), *cp = cos.data_ptr<float>(), *sp = sin.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, x.size(0) * H * T, std::max<int64_t>(1, 16384 / D), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / (H * T), h = r / T % H, t = r % T;
+      fn(xp + b * x.stride(0) + h * x.stride(1) + t * x.stride(2), yp + b * y.stride(0) + h * y.stride(1) + t * y.stride(2),
+         cp + t * D, sp + t * D, D / 2);
+    }
+  });
+}
+
+// Unit stride in the last dimension; other strides as they come.
+at::Tensor rows_ready(const at::Tensor& x) { return x.stride(-1) == 1 ? x : x.contiguous(); }
+
+class RopeFn : public torch::autograd::Function<RopeFn> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+    at::Tensor y = at::empty_like(x);  // keeps x's layout (a transposed view's memory order)
+    rope_rows(x, y, cos, sin);
+    ctx->save_for_backward({cos, sin});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const variable_list s = ctx->get_saved_variables();
+    variable_list grads(3);
+    if (!grad_outputs[0].defined()) return grads;
+    const at::Tensor dy = rows_ready(grad_outputs[0]);
+    const int64_t h = s[1].size(-1) / 2;
+    const at::Tensor inverse_sin = at::cat({s[1].narrow(-1, h, h), s[1].narrow(-1, 0, h)}, -1).neg();
+    at::Tensor dx = at::empty_like(dy);
+    rope_rows(dy, dx, s[0], inverse_sin);
+    grads[0] = dx;
+    return grads;
+  }
+};
+
 // ---- SwiGLU ----
 
 // Elements go to threads in blocks of 64, a multiple of the vector width, so the scalar
@@ -245,6 +321,14 @@ std::optional<at::Tensor> fused_rms_norm(const at::Tensor& x, const at::Tensor& 
       weight.dim() != 1 || weight.size(0) != x.size(-1))
     return std::nullopt;
   return RmsNormFn::apply(x.contiguous(), weight.contiguous(), eps);
+}
+
+std::optional<at::Tensor> fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  if (!fused_ops_enabled() || !fusable(x) || !fusable(cos) || !fusable(sin) || x.dim() != 4 || x.numel() == 0 ||
+      x.size(-1) % 2 != 0 || cos.dim() != 2 || cos.size(0) != x.size(2) || cos.size(1) != x.size(3) ||
+      !cos.sizes().equals(sin.sizes()) || cos.requires_grad() || sin.requires_grad())
+    return std::nullopt;
+  return RopeFn::apply(rows_ready(x), cos.contiguous(), sin.contiguous());
 }
 
 std::optional<at::Tensor> fused_swiglu(const at::Tensor& gate, const at::Tensor& up) {

@@ -107,6 +107,7 @@ at::Tensor rotate_half(const at::Tensor& x) {
 }  // namespace
 
 at::Tensor apply_rope(const at::Tensor& x, const RopeTables& t) {
+  if (std::optional<at::Tensor> fused = fused_rope(x, t.cos, t.sin)) return *fused;
   return x * t.cos.to(x.scalar_type()) + rotate_half(x) * t.sin.to(x.scalar_type());
 }
 

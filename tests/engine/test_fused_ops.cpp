@@ -1,4 +1,4 @@
-// The fused RMSNorm and SwiGLU kernels against the eager compositions they replace
+// The fused RMSNorm, RoPE and SwiGLU kernels against the eager compositions they replace
 // (layers.cpp's HF-order code, run with the fused ops switched off): outputs and
 // gradients, the AVX2 body and the scalar tails, and independence from the thread count.
 #include <ATen/ATen.h>
@@ -42,6 +42,16 @@ void expect_matches_eager(const Op& op, const std::vector<at::Tensor>& inputs) {
 }
 
 const Op kRmsNorm = [](const std::vector<at::Tensor>& t) { return rms_norm(t[0], t[1], 1e-6); };
+// q as the adapters hand it over: [B, T, H, D] memory seen as [B, H, T, D].
+Op rope_op(int64_t T, int64_t D) {
+  RopeConfig rc;
+  rc.type = "yarn";  // tables scaled by yarn's attention factor, as DeepSeek's are
+  rc.factor = 4;
+  rc.original_max_position_embeddings = 16;
+  const RopeTables tables = rope_tables(rc, D, T);
+  return [tables](const std::vector<at::Tensor>& t) { return apply_rope(t[0].transpose(1, 2), tables); };
+}
+
 const Op kSwiglu = [](const std::vector<at::Tensor>& t) { return swiglu(t[0], t[1]); };
 
 TEST(FusedOps, RmsNormMatchesEager) {
@@ -50,6 +60,36 @@ TEST(FusedOps, RmsNormMatchesEager) {
     SCOPED_TRACE(n);
     expect_matches_eager(kRmsNorm, {at::randn({4, 33, n}) * 3, at::randn({n})});
   }
+}
+
+TEST(FusedOps, RopeMatchesEager) {
+  at::manual_seed(4);
+  for (int64_t D : {32, 20, 12}) {  // halves of 16 (vectors), 10 (vector + tail), 6 (tail)
+    SCOPED_TRACE(D);
+    expect_matches_eager(rope_op(50, D), {at::randn({2, 50, 3, D})});
+  }
+}
+
+// Real tables repeat their halves (cat(freqs, freqs)); random ones check that each half
+// of the row takes its own cos/sin entries, forward and backward.
+TEST(FusedOps, RopeUsesEachHalfsTableEntries) {
+  at::manual_seed(5);
+  const int64_t T = 9, D = 20, h = D / 2;
+  const at::Tensor cos = at::randn({T, D}), sin = at::randn({T, D});
+  const Op fused = [&](const std::vector<at::Tensor>& t) { return *fused_rope(t[0], cos, sin); };
+  const Op eager = [&](const std::vector<at::Tensor>& t) {
+    const at::Tensor& x = t[0];
+    return x * cos + at::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1) * sin;
+  };
+  const std::vector<at::Tensor> in{at::randn({2, 3, T, D})};
+  const auto f = run(fused, in, true), e = run(eager, in, true);
+  for (size_t i = 0; i < f.size(); ++i) EXPECT_LT((f[i] - e[i]).abs().max().item<double>(), 1e-5) << "tensor " << i;
+}
+
+TEST(FusedOps, RopeKeepsTheInputsLayout) {
+  const at::Tensor x = at::randn({2, 16, 4, 32});
+  const at::Tensor y = rope_op(16, 32)({x});
+  EXPECT_EQ(y.strides(), x.transpose(1, 2).strides());
 }
 
 TEST(FusedOps, SwigluMatchesEager) {
@@ -67,8 +107,10 @@ TEST(FusedOps, ResultDoesNotDependOnThreadCount) {
   at::manual_seed(3);
   const std::vector<at::Tensor> norm_in{at::randn({512, 256}), at::randn({256})};
   const std::vector<at::Tensor> glu_in{at::randn({512, 770}), at::randn({512, 770})};
+  const std::vector<at::Tensor> rope_in{at::randn({4, 256, 8, 32})};
   const int before = at::get_num_threads();
-  for (const auto& [op, in] : {std::pair{kRmsNorm, norm_in}, std::pair{kSwiglu, glu_in}}) {
+  for (const auto& [op, in] :
+       {std::pair{kRmsNorm, norm_in}, std::pair{kSwiglu, glu_in}, std::pair{rope_op(256, 32), rope_in}}) {
     at::set_num_threads(1);
     const auto one = run(op, in, true);
     at::set_num_threads(2);
