@@ -1,11 +1,13 @@
-// Where one SignRound iteration's time goes, before and after the fused fake-quant
-// kernels: the same block step (forward of one batch, masked MSE, backward) with
-//   plain    the FP weights as leaves with requires_grad (matmuls + everything else)
+// Where one SignRound iteration's time goes, before and after fusion: the same block
+// step (forward of one batch, MSE, backward) with
+//   plain    the FP weights as leaves with requires_grad (no fake-quant)
 //   chain    weights fake-quantized by the ATen op chain (qdq_int, before fusion)
 //   fused    weights fake-quantized by schemes/qdq/fused (what the tuner runs)
-//   matmuls  the same GEMMs alone (each linear's forward and its two backward GEMMs, and
-//            attention's QK^T and PV with their backward GEMMs), on random data
-// fake-quant share = (chain or fused) - plain; other = plain - matmuls. Median of N iterations.
+// each once with the layer ops eager (HF's op-by-op attention, RMSNorm, SiLU * up) and
+// once fused (engine/model/fused_attention.h, fused_ops.h; what the tuner runs), and
+//   linear GEMMs  each linear's forward and its two backward GEMMs alone, on random data.
+// fake-quant share = (chain or fused) - plain; the rest of plain beyond the linear GEMMs
+// is attention, norms, RoPE, the loss and autograd. Median of N iterations.
 //   bench_iteration MODEL_DIR [--block 0] [--bits 2] [--group 32] [--batch 8] [--seqlen 256] [--iters 10] [--threads N]
 #include <ATen/ATen.h>
 
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/model/fused_ops.h"
 #include "engine/model/model.h"
 #include "engine/tune/signround.h"
 #include "engine/util/runtime.h"
@@ -83,46 +86,49 @@ int main(int argc, char** argv) {
     (out - ref).pow(2).mean().backward();
     for (auto& l : layers) l.sign_step(1.0);  // also zeroes the gradients
   };
-  // The block's GEMMs replayed with the shapes of one step: what a perfect everything-else
-  // would leave. Causal masking is not exploited by eager attention, so full T x T.
-  const auto& cfg = model.config();
+  // The linears' GEMMs replayed with the shapes of one step: what a perfect everything-else
+  // would leave.
   const int64_t tokens = int64_t{batch} * seqlen;
   std::vector<std::array<at::Tensor, 3>> gemms;  // input, weight, output grad
   for (const auto& l : layers)
     gemms.push_back({at::randn({tokens, l.weight.size(1)}), l.weight, at::randn({tokens, l.weight.size(0)})});
-  const at::Tensor q = at::randn({batch, cfg.num_attention_heads, seqlen, cfg.head_dim});
-  const at::Tensor kt = at::randn_like(q), v = at::randn_like(q);
-  const at::Tensor probs = at::softmax(at::randn({batch, cfg.num_attention_heads, seqlen, seqlen}), -1);
   const double matmuls = median_ms(iters, [&] {
     for (const auto& [in, w, gout] : gemms) {
       (void)at::matmul(in, w.t());     // forward
       (void)at::matmul(gout, w);       // grad of the input
       (void)at::matmul(gout.t(), in);  // grad of the weight
     }
-    const at::Tensor scores = at::matmul(q, kt.transpose(-1, -2));
-    const at::Tensor out = at::matmul(probs, v);
-    (void)at::matmul(scores, kt), (void)at::matmul(scores.transpose(-1, -2), q);  // dQ, dK
-    (void)at::matmul(out, v.transpose(-1, -2)), (void)at::matmul(probs.transpose(-1, -2), out);  // dP, dV
   });
   std::vector<at::Tensor> leaves;
   for (auto& l : layers) leaves.push_back(l.weight.clone().set_requires_grad(true));
-  size_t k = 0;
-  const double plain = median_ms(iters, [&] {
-    k = 0;
-    step([&](tune::TunableLayer&) { return leaves[k++]; });
-    for (auto& w : leaves) w.mutable_grad() = at::Tensor();
-  });
-  const double chain = median_ms(iters, [&] { step([](tune::TunableLayer& l) { return qdq::qdq_int(l.weight, l.spec, l.params).qdq; }); });
-  const double fused = median_ms(iters, [&] { step([](tune::TunableLayer& l) { return l.fake_quant(); }); });
+  struct Row {
+    double plain, chain, fused;
+  };
+  const auto measure = [&](bool fused_layer_ops) {
+    set_fused_ops_enabled(fused_layer_ops);
+    Row r{};
+    r.plain = median_ms(iters, [&] {
+      size_t k = 0;
+      step([&](tune::TunableLayer&) { return leaves[k++]; });
+      for (auto& w : leaves) w.mutable_grad() = at::Tensor();
+    });
+    r.chain =
+        median_ms(iters, [&] { step([](tune::TunableLayer& l) { return qdq::qdq_int(l.weight, l.spec, l.params).qdq; }); });
+    r.fused = median_ms(iters, [&] { step([](tune::TunableLayer& l) { return l.fake_quant(); }); });
+    return r;
+  };
+  const Row eager = measure(false), fused = measure(true);
   std::printf("SignRound iteration, %s block %d, W%dG%lld, batch %d x %d, %d threads (median of %d, ms)\n", argv[1],
               block, bits, static_cast<long long>(group), batch, seqlen, runtime_threads(), iters);
-  std::printf("  %-34s %8.1f\n", "matmuls alone (GEMM replay)", matmuls);
-  std::printf("  %-34s %8.1f   other (norms, rope, softmax, loss, autograd) %.1f\n", "plain weights (no fake-quant)", plain,
-              plain - matmuls);
-  std::printf("  %-34s %8.1f   fake-quant %.1f (%.0f%%)\n", "before fusion (ATen chain)", chain, chain - plain,
-              100 * (chain - plain) / chain);
-  std::printf("  %-34s %8.1f   fake-quant %.1f (%.0f%%)\n", "after fusion (fused kernels)", fused, fused - plain,
-              100 * (fused - plain) / fused);
-  std::printf("  iteration speed-up from fusion: %.2fx\n", chain / fused);
+  std::printf("  %-38s %8.1f\n", "linear GEMMs alone (replay)", matmuls);
+  std::printf("  %-38s %16s %16s\n", "", "eager layer ops", "fused layer ops");
+  std::printf("  %-38s %16.1f %16.1f\n", "plain weights (no fake-quant)", eager.plain, fused.plain);
+  std::printf("  %-38s %16.1f %16.1f\n", "fake-quant by the ATen chain", eager.chain, fused.chain);
+  std::printf("  %-38s %16.1f %16.1f\n", "fused fake-quant", eager.fused, fused.fused);
+  std::printf("  fake-quant share: ATen chain %.1f ms, fused %.1f ms (fused layer ops)\n", fused.chain - fused.plain,
+              fused.fused - fused.plain);
+  std::printf("  beyond the linear GEMMs (attention, norms, RoPE, loss, autograd): eager %.1f ms, fused %.1f ms\n",
+              eager.plain - matmuls, fused.plain - matmuls);
+  std::printf("  iteration speed-up, all eager -> all fused: %.2fx\n", eager.chain / fused.fused);
   return 0;
 }
