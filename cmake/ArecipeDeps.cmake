@@ -59,14 +59,22 @@ function(arecipe_torch_pch target)
   target_precompile_headers(${target} PRIVATE <ATen/ATen.h> <vector> <string> <memory>)
 endfunction()
 
+# A torch wheel (PyPI) bundles its own runtimes (libgomp, oneDNN inside libtorch_cpu);
+# Debian's LibTorch uses the system's. Linking a second copy of either into the process
+# is avoided below.
+file(GLOB ARECIPE_TORCH_BUNDLED_GOMP "${TORCH_INSTALL_PREFIX}/lib/libgomp*")
+set(ARECIPE_TORCH_WHEEL OFF)
+if(ARECIPE_TORCH_BUNDLED_GOMP)
+  set(ARECIPE_TORCH_WHEEL ON)
+endif()
+
 # at::parallel_for is a header template: in a file compiled without -fopenmp it runs the
 # whole range on the calling thread. The files that call it (the CPU kernels) are
-# compiled with OpenMP, against the libgomp Debian's LibTorch uses. A torch wheel bundles
-# its own libgomp, and two OpenMP runtimes in one process are worse than serial loops,
-# so with a wheel the kernels stay serial. Call from the directory that adds the sources.
-file(GLOB ARECIPE_TORCH_BUNDLED_GOMP "${TORCH_INSTALL_PREFIX}/lib/libgomp*")
+# compiled with OpenMP, against the libgomp Debian's LibTorch uses; with a wheel they
+# stay serial, since two OpenMP runtimes in one process are worse than serial loops.
+# Call from the directory that adds the sources.
 set(ARECIPE_KERNEL_OPENMP OFF)
-if(NOT ARECIPE_TORCH_BUNDLED_GOMP)
+if(NOT ARECIPE_TORCH_WHEEL)
   find_package(OpenMP REQUIRED COMPONENTS CXX)
   set(ARECIPE_KERNEL_OPENMP ON)
 endif()

@@ -226,7 +226,7 @@ struct Inputs {
 };
 
 // S_t = Q_t K_c^T for tile t of query head h into `s` (row stride t.cols()), turned into
-// logits by logits_row; returns nothing, row maxima go to `mx` when given.
+// logits by logits_row; each row's largest logit goes to `mx` when given.
 void tile_logits(const Inputs& in, int64_t b, int64_t h, const Tile& t, float* s, float* mx) {
   const int64_t g = h / in.d.group(), n = t.cols();
   gemm('N', 'T', t.rows(), n, in.d.Dqk, in.q.row(b, h, t.r0), in.q.st, in.k.row(b, g, t.c0), in.k.st, 0.f, s, n);
