@@ -1,6 +1,6 @@
 // Functional building blocks of decoder-only transformers, written to match HF
 // transformers' eager implementations (same op order, fp32 softmax/norm). On CPU float32
-// the norm, the MLP activation and attention run as fused kernels (fused_ops.h,
+// RMSNorm, RoPE, the MLP activation and attention run as fused kernels (fused_ops.h,
 // fused_attention.h) and the eager code here is the fallback. They take
 // weights as arguments, so the tuner can hand in fake-quantized weights with autograd.
 #pragma once
@@ -46,7 +46,8 @@ at::Tensor apply_rope_interleaved(const at::Tensor& x, const RopeTables& t);
 // sliding window w, i - j < w), -inf elsewhere.
 at::Tensor causal_mask(int64_t seq_len, std::optional<int64_t> sliding_window);
 
-// Attention with grouped KV heads (fused_attention.h on CPU float32, else eager). q/k: [B, Hq|Hkv, T, D], v: [B, Hkv, T, Dv].
+// Attention with grouped KV heads (fused_attention.h on CPU float32, else eager).
+// q/k: [B, Hq|Hkv, T, D], v: [B, Hkv, T, Dv].
 // Scores are scaled by `scale`, 1/sqrt(D) when absent.
 at::Tensor grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const at::Tensor& mask, std::optional<double> scale = std::nullopt);
