@@ -87,39 +87,31 @@ struct FileMeta {
 
 bool logical_type_is_string(ThriftReader& r) {  // union LogicalType { 1: StringType STRING, ... }
   bool is_string = false;
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1 && t == kStruct) is_string = true;
-    r.skip(t);
-  }
+    return false;  // skipped: only which member is set matters
+  });
   return is_string;
 }
 
 SchemaNode read_schema_node(ThriftReader& r) {
   SchemaNode n;
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1) n.type = r.i32(t);
     else if (id == 3) n.repetition = r.i32(t);
     else if (id == 4) n.name = r.binary(t);
     else if (id == 5) n.num_children = r.i32(t);
     else if (id == 6) n.converted_type = r.i32(t);
     else if (id == 10 && t == kStruct) n.logical_string = logical_type_is_string(r);
-    else r.skip(t);
-  }
+    else return false;
+    return true;
+  });
   return n;
 }
 
 void read_column_meta(ThriftReader& r, ColumnChunk& c) {
   c.has_meta = true;
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1) c.type = r.i32(t);
     else if (id == 3) {
       uint8_t element = 0;
@@ -130,29 +122,25 @@ void read_column_meta(ThriftReader& r, ColumnChunk& c) {
     else if (id == 7) c.total_compressed_size = r.i64(t);
     else if (id == 9) c.data_page_offset = r.i64(t);
     else if (id == 11) c.dictionary_page_offset = r.i64(t);
-    else r.skip(t);
-  }
+    else return false;
+    return true;
+  });
 }
 
 ColumnChunk read_column_chunk(ThriftReader& r) {
   ColumnChunk c;
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1) c.external = !r.binary(t).empty();
     else if (id == 3 && t == kStruct) read_column_meta(r, c);
-    else r.skip(t);
-  }
+    else return false;
+    return true;
+  });
   return c;
 }
 
 RowGroup read_row_group(ThriftReader& r) {
   RowGroup g;
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1) {
       uint8_t element = 0;
       const size_t n = r.begin_list(t, element);
@@ -161,17 +149,15 @@ RowGroup read_row_group(ThriftReader& r) {
         g.columns.push_back(read_column_chunk(r));
       }
     } else if (id == 3) g.num_rows = r.i64(t);
-    else r.skip(t);
-  }
+    else return false;
+    return true;
+  });
   return g;
 }
 
 FileMeta read_file_meta(ThriftReader& r) {
   FileMeta m;
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 2 || id == 4) {
       uint8_t element = 0;
       const size_t n = r.begin_list(t, element);
@@ -180,10 +166,10 @@ FileMeta read_file_meta(ThriftReader& r) {
         if (id == 2) m.schema.push_back(read_schema_node(r));
         else m.row_groups.push_back(read_row_group(r));
       }
-    } else {
-      r.skip(t);
+      return true;
     }
-  }
+    return false;
+  });
   return m;
 }
 
@@ -202,10 +188,7 @@ struct PageHeader {
 };
 
 void read_data_page_header(ThriftReader& r, PageHeader& h, bool v2) {
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1) h.num_values = r.i32(t);
     else if (!v2 && id == 2) h.encoding = r.i32(t);
     else if (!v2 && id == 3) h.definition_level_encoding = r.i32(t);
@@ -213,35 +196,32 @@ void read_data_page_header(ThriftReader& r, PageHeader& h, bool v2) {
     else if (v2 && id == 5) h.definition_levels_bytes = r.i32(t);
     else if (v2 && id == 6) h.repetition_levels_bytes = r.i32(t);
     else if (v2 && id == 7) h.is_compressed = r.boolean(t);
-    else r.skip(t);
-  }
+    else return false;
+    return true;
+  });
 }
 
 void read_dictionary_page_header(ThriftReader& r, PageHeader& h) {
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1) h.num_values = r.i32(t);
     else if (id == 2) h.encoding = r.i32(t);
-    else r.skip(t);
-  }
+    else return false;
+    return true;
+  });
 }
 
 PageHeader read_page_header(ThriftReader& r) {
   PageHeader h;
-  r.begin_struct();
-  int16_t id = 0;
-  uint8_t t = 0;
-  while (r.next_field(id, t)) {
+  r.read_struct([&](int16_t id, uint8_t t) {
     if (id == 1) h.type = r.i32(t);
     else if (id == 2) h.uncompressed_size = r.i32(t);
     else if (id == 3) h.compressed_size = r.i32(t);
     else if (id == 5 && t == kStruct) read_data_page_header(r, h, false);
     else if (id == 7 && t == kStruct) read_dictionary_page_header(r, h);
     else if (id == 8 && t == kStruct) read_data_page_header(r, h, true);
-    else r.skip(t);
-  }
+    else return false;
+    return true;
+  });
   return h;
 }
 

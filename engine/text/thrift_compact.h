@@ -33,26 +33,15 @@ class ThriftReader {
 
   [[noreturn]] void corrupt(const std::string& why) const { fail(path_, "corrupt " + where_ + ": " + why); }
 
-  void begin_struct() {
-    if (last_ids_.size() >= kMaxThriftDepth) corrupt("structures nested too deeply");
-    last_ids_.push_back(0);
-  }
-
-  // The next field of the current struct; false at its end (the struct is then closed).
-  bool next_field(int16_t& id, uint8_t& type) {
-    const uint8_t b = byte();
-    if (b == kStop) {
-      last_ids_.pop_back();
-      return false;
-    }
-    type = b & 0x0F;
-    const int delta = b >> 4;
-    const int64_t field = delta ? int64_t(last_ids_.back()) + delta : zigzag();
-    if (field < std::numeric_limits<int16_t>::min() || field > std::numeric_limits<int16_t>::max())
-      corrupt("field id out of range");
-    id = int16_t(field);
-    last_ids_.back() = id;
-    return true;
+  // A whole struct, field by field: on_field(id, type) reads a field it knows and returns
+  // true, or returns false and the field is skipped.
+  template <typename OnField>
+  void read_struct(OnField&& on_field) {
+    begin_struct();
+    int16_t id = 0;
+    uint8_t type = 0;
+    while (next_field(id, type))
+      if (!on_field(id, type)) skip(type);
   }
 
   int32_t i32(uint8_t type) {
@@ -125,18 +114,39 @@ class ThriftReader {
         }
         return;
       }
-      case kStruct: {
-        begin_struct();
-        int16_t id = 0;
-        uint8_t t = 0;
-        while (next_field(id, t)) skip(t, false, depth + 1);
+      case kStruct:
+        read_struct([&](int16_t, uint8_t t) {
+          skip(t, false, depth + 1);
+          return true;
+        });
         return;
-      }
       default: corrupt("unknown value type " + std::to_string(type));
     }
   }
 
  private:
+  void begin_struct() {
+    if (last_ids_.size() >= kMaxThriftDepth) corrupt("structures nested too deeply");
+    last_ids_.push_back(0);
+  }
+
+  // The next field of the current struct; false at its end (the struct is then closed).
+  bool next_field(int16_t& id, uint8_t& type) {
+    const uint8_t b = byte();
+    if (b == kStop) {
+      last_ids_.pop_back();
+      return false;
+    }
+    type = b & 0x0F;
+    const int delta = b >> 4;
+    const int64_t field = delta ? int64_t(last_ids_.back()) + delta : zigzag();
+    if (field < std::numeric_limits<int16_t>::min() || field > std::numeric_limits<int16_t>::max())
+      corrupt("field id out of range");
+    id = int16_t(field);
+    last_ids_.back() = id;
+    return true;
+  }
+
   void expect(uint8_t got, uint8_t want, const char* name) const {
     if (got != want) corrupt(std::string("expected an ") + name + " field, found type " + std::to_string(got));
   }
