@@ -181,7 +181,9 @@ std::vector<std::string> suffixes(const std::string& path) {  // "a/x.jsonl.gz" 
 
 bool is_readable_data_file(const std::string& path) {
   static const std::set<std::string> readable = {"parquet", "jsonl", "json", "txt"};
+  static const std::set<std::string> gzip_readable = {"jsonl", "json", "txt"};  // text/calibration_sources.cpp
   const auto s = suffixes(path);
+  if (s.size() >= 2 && s.back() == "gz") return gzip_readable.count(s[s.size() - 2]) > 0;
   return !s.empty() && readable.count(s.back());
 }
 

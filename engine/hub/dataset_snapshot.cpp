@@ -51,11 +51,11 @@ std::vector<std::string> select_split_files(const std::vector<std::string>& repo
   for (const auto& f : it->files) {
     if (is_unreadable_data_file(f))
       throw Error("split '" + split + "': " + f +
-                  " is in a format arecipe does not read (it reads .parquet, .jsonl, .json and .txt, uncompressed)");
+                  " is in a format arecipe does not read (it reads .parquet, and .jsonl, .json and .txt plain or gzip-compressed)");
     if (is_readable_data_file(f)) chosen.push_back(config ? *config + "/" + f : f);
   }
   if (chosen.empty())
-    throw Error("split '" + split + "' holds no data files (.parquet, .jsonl, .json, .txt): " + joined(it->files));
+    throw Error("split '" + split + "' holds no data files (.parquet, .jsonl, .json, .txt, or .gz of the last three): " + joined(it->files));
   return chosen;
 }
 

@@ -22,7 +22,7 @@
 namespace arecipe::text {
 
 struct CalibrationSource {
-  std::string path;  // a .txt / .json / .jsonl / .parquet file or a directory of them
+  std::string path;  // a .txt / .json / .jsonl (each also .gz) / .parquet file or a directory of them
   // When set, these files are read in this order instead, and `path` only names the
   // source in reports and errors (a hub dataset split spread over several folders).
   std::vector<std::string> files;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "engine/text/gzip.h"
 #include "engine/text/parquet.h"
 #include "engine/text/utf8.h"
 #include "engine/util/error.h"
@@ -21,8 +22,26 @@ bool is_blank(const std::string& line) {
   return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; });
 }
 
+bool is_gzip(const std::string& path) { return ends_with(path, ".gz"); }
+
+// The name that says the format: "a.jsonl.gz" reads as "a.jsonl".
+std::string format_name(const std::string& path) {
+  return is_gzip(path) ? path.substr(0, path.size() - 3) : path;
+}
+
 std::string read_utf8(const std::string& path) {
   std::string content = read_text_file(path, kMaxSourceBytes);
+  if (is_gzip(path)) {
+    std::string text;
+    switch (inflate_stream(reinterpret_cast<const uint8_t*>(content.data()), content.size(), kMaxSourceBytes, &text)) {
+      case InflateStatus::kTooLarge:
+        fail(path, "decompresses to more than " + std::to_string(kMaxSourceBytes >> 30) +
+                       " GiB, the limit for one calibration file (split it into several files)");
+      case InflateStatus::kCorrupt: fail(path, "not gzip data, or corrupt or truncated gzip data");
+      case InflateStatus::kOk: break;
+    }
+    content = std::move(text);
+  }
   if (const auto bad = find_invalid_utf8(content))
     fail(path, "invalid UTF-8 at byte " + std::to_string(*bad));
   return content;
@@ -96,12 +115,43 @@ Document record_to_document(const nlohmann::json& rec, const std::string& path, 
   return {value->get<std::string>(), {}};
 }
 
+std::vector<Document> json_lines_documents(const std::string& content, const std::string& path,
+                                           const std::string& text_field) {
+  std::vector<Document> docs;
+  size_t line_no = 0;
+  for (const auto& line : split_lines(content)) {
+    ++line_no;
+    if (is_blank(line)) continue;
+    nlohmann::json rec;
+    try {
+      rec = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      fail(path, "line " + std::to_string(line_no) + ": malformed JSON: " + e.what());
+    }
+    docs.push_back(record_to_document(rec, path, line_no - 1, text_field));
+  }
+  return docs;
+}
+
+bool first_line_is_json_object(const std::string& content) {
+  for (const auto& line : split_lines(content)) {
+    if (is_blank(line)) continue;
+    const auto first = line.find_first_not_of(" \t");
+    return line[first] == '{' && nlohmann::json::accept(line);
+  }
+  return false;
+}
+
+// A .json file holds one JSON document, or (as the `datasets` json builder that upstream
+// loads local files with also accepts, and as allenai/c4's .json.gz files are) JSON Lines.
 std::vector<Document> load_json(const std::string& path, const std::string& text_field) {
   const std::string content = read_utf8(path);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(content);
   } catch (const nlohmann::json::parse_error& e) {
+    // The first line is a whole JSON object: JSON Lines (whose own errors name the line).
+    if (first_line_is_json_object(content)) return json_lines_documents(content, path, text_field);
     fail(path, std::string("malformed JSON: ") + e.what());
   }
   std::vector<Document> docs;
@@ -117,20 +167,7 @@ std::vector<Document> load_json(const std::string& path, const std::string& text
 }
 
 std::vector<Document> load_jsonl(const std::string& path, const std::string& text_field) {
-  std::vector<Document> docs;
-  size_t line_no = 0;
-  for (const auto& line : split_lines(read_utf8(path))) {
-    ++line_no;
-    if (is_blank(line)) continue;
-    nlohmann::json rec;
-    try {
-      rec = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      fail(path, "line " + std::to_string(line_no) + ": malformed JSON: " + e.what());
-    }
-    docs.push_back(record_to_document(rec, path, line_no - 1, text_field));
-  }
-  return docs;
+  return json_lines_documents(read_utf8(path), path, text_field);
 }
 
 // One document per non-null value of the text column. Parquet does not guarantee that a
@@ -154,8 +191,8 @@ bool is_directory(const std::string& path) {
 }
 
 bool is_source_file(const std::string& name) {
-  return ends_with(name, ".txt") || ends_with(name, ".json") || ends_with(name, ".jsonl") ||
-         ends_with(name, ".parquet");
+  const std::string f = format_name(name);
+  return ends_with(f, ".txt") || ends_with(f, ".json") || ends_with(f, ".jsonl") || ends_with(name, ".parquet");
 }
 
 }  // namespace
@@ -173,7 +210,7 @@ std::vector<Document> load_documents(const std::string& path, const SourceFormat
       fail(path, "cannot read directory");
     }
     std::sort(files.begin(), files.end());
-    if (files.empty()) fail(path, "directory holds no .txt, .json, .jsonl or .parquet files");
+    if (files.empty()) fail(path, "directory holds no .txt, .json, .jsonl (or .gz of those) or .parquet files");
     std::vector<Document> docs;
     for (const auto& f : files) {
       auto part = load_documents(f, format);
@@ -181,11 +218,14 @@ std::vector<Document> load_documents(const std::string& path, const SourceFormat
     }
     return docs;
   }
-  if (ends_with(path, ".jsonl")) return load_jsonl(path, format.text_field);
-  if (ends_with(path, ".json")) return load_json(path, format.text_field);
-  if (ends_with(path, ".txt")) return load_txt(path, format.txt_split);
+  const std::string f = format_name(path);
+  if (ends_with(f, ".jsonl")) return load_jsonl(path, format.text_field);
+  if (ends_with(f, ".json")) return load_json(path, format.text_field);
+  if (ends_with(f, ".txt")) return load_txt(path, format.txt_split);
   if (ends_with(path, ".parquet")) return load_parquet(path, format.text_field);
-  fail(path, "unsupported calibration source (expected a .txt, .json, .jsonl or .parquet file, or a directory of them)");
+  fail(path,
+       "unsupported calibration source (expected a .txt, .json, .jsonl (each also gzip-compressed, .gz) or .parquet "
+       "file, or a directory of them)");
 }
 
 }  // namespace arecipe::text

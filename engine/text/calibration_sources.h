@@ -1,6 +1,6 @@
 // Reading calibration documents from local files: .txt (one document per paragraph, per
 // line, or the whole file), .json / .jsonl (strings, a named text field, or chat
-// `messages`), .parquet (one document per non-null value of the text column, e.g. a
+// `messages`), each of those also gzip-compressed (.txt.gz, .json.gz, .jsonl.gz), .parquet (one document per non-null value of the text column, e.g. a
 // Hugging Face dataset file; engine/text/parquet.h), or a directory of such files (sorted
 // by path, not recursive).
 #pragma once

@@ -6,7 +6,6 @@
 #include "engine/text/parquet.h"
 
 #include <snappy.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <memory>
 
 #include "engine/io/mapped_file.h"
+#include "engine/text/gzip.h"
 #include "engine/text/thrift_compact.h"
 #include "engine/util/error.h"
 
@@ -378,28 +378,14 @@ void decompress(int32_t codec, const uint8_t* src, size_t n, size_t expected, st
   }
   if (codec == kGzip) {
     // Deflate expands at most ~1032:1, so a larger claim is corrupt; refuse it before
-    // allocating.
+    // inflating.
     if (expected / 1032 > n + 64) size_mismatch("at most " + std::to_string((n + 64) * 1032));
-    out.resize(expected);
-    z_stream z{};
-    if (inflateInit2(&z, 15 + 32) != Z_OK) ctx.corrupt("cannot start GZIP decompression");  // 32: gzip or zlib header
-    z.next_in = const_cast<Bytef*>(src);
-    z.avail_in = uInt(std::min<size_t>(n, std::numeric_limits<uInt>::max()));
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = uInt(expected);
-    int rc = Z_OK;
-    while (true) {
-      rc = inflate(&z, Z_FINISH);
-      // Concatenated gzip members are one stream to other readers: continue with the next.
-      if (rc == Z_STREAM_END && z.avail_in > 0 && z.avail_out > 0 && inflateReset(&z) == Z_OK) continue;
-      break;
+    switch (inflate_stream(src, n, expected, &out)) {
+      case InflateStatus::kTooLarge: size_mismatch("more than " + std::to_string(expected)); break;
+      case InflateStatus::kCorrupt: ctx.corrupt("invalid or truncated GZIP data"); break;
+      case InflateStatus::kOk: break;
     }
-    const size_t produced = expected - z.avail_out;
-    const bool more_output = rc == Z_BUF_ERROR && z.avail_out == 0 && z.avail_in > 0;
-    inflateEnd(&z);
-    if (more_output) size_mismatch("more than " + std::to_string(expected));
-    if (rc != Z_STREAM_END) ctx.corrupt("invalid or truncated GZIP data");
-    if (produced != expected) size_mismatch(std::to_string(produced));
+    if (out.size() != expected) size_mismatch(std::to_string(out.size()));
     return;
   }
   ctx.unsupported("compression codec " + codec_name(codec));

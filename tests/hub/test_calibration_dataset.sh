@@ -5,7 +5,8 @@
 # documents, a second run works offline from the cache, a loading script and a missing
 # split are refused with one-line errors, and huggingface_hub shares the cache. A
 # second dataset in the hub's Parquet layout (fixtures from gen_calib_parquet.py) is
-# served as LFS files (sha256-verified) and read by the Parquet reader.
+# served as LFS files (sha256-verified) and read by the Parquet reader; a third in
+# allenai/c4's layout (config folder, gzip-compressed JSON Lines named .json.gz).
 #   test_calibration_dataset.sh ARECIPE_BINARY      ($ARECIPE_PYTHON: optional interop)
 set -euo pipefail
 BIN=$(realpath "$1")
@@ -44,12 +45,18 @@ mkdir -p "$T/tiny-parquet/data"
 cp "$HERE/fixtures/calib-train.parquet" "$T/tiny-parquet/data/train-00000-of-00001-5f3a2c.parquet"
 cp "$HERE/fixtures/calib-test.parquet" "$T/tiny-parquet/data/test-00000-of-00001-9b1d7e.parquet"
 echo "# tiny-parquet" > "$T/tiny-parquet/README.md"
+# allenai/c4's layout: a config folder of gzip-compressed JSON Lines named .json.gz
+# (the fixture is Python's gzip output, tests/text/gen_gzip_golden.py).
+mkdir -p "$T/tiny-c4/en"
+for s in train validation; do
+  cp "$ROOT/tests/text/golden/gzip/c4-train.00000-of-00001.json.gz" "$T/tiny-c4/en/c4-$s.00000-of-00001.json.gz"
+done
 
 serve() {
   : > "$T/port"
   python3 "$HERE/fake_hub.py" --commit "$COMMIT" --log "$T/server.log" \
     --dataset someone/tiny-calib="$T/tiny-calib" --dataset someone/scripted="$T/scripted" \
-    --dataset someone/tiny-parquet="$T/tiny-parquet" > "$T/port" &
+    --dataset someone/tiny-parquet="$T/tiny-parquet" --dataset someone/tiny-c4="$T/tiny-c4" > "$T/port" &
   PID=$!
   for _ in $(seq 100); do [[ -s $T/port ]] && break; sleep 0.1; done
   [[ -s $T/port ]] || fail "fake hub did not start"
@@ -104,6 +111,18 @@ PSNAP=$T/cache/datasets--someone--tiny-parquet
 [[ -f $PSNAP/blobs/$(sha256sum "$HERE/fixtures/calib-train.parquet" | cut -d" " -f1) ]] || fail "parquet blob not named by its sha256"
 grep -q "GET /cdn/" "$T/server.log" || fail "the parquet file did not come through the LFS redirect"
 [[ ! -e $PSNAP/snapshots/$COMMIT/data/test-00000-of-00001-9b1d7e.parquet ]] || fail "the parquet test shard was fetched"
+
+# 1c. Gzip-compressed JSON Lines in a config folder: only en/c4-train.* is fetched and
+#     its 4 records are read.
+sed -e "s|{dataset: someone/tiny-calib, split: train, field: text}|{dataset: someone/tiny-c4, config: en, split: train}|" \
+    -e "s|output: .*|output: $T/outc4|" "$T/r1.yaml" > "$T/rc4.yaml"
+grep -q "someone/tiny-c4, config: en" "$T/rc4.yaml" || fail "c4 recipe not written"
+run "$T/rc4.yaml" > /dev/null 2> "$T/runc4.err" || fail "run with a .json.gz dataset: $(tail -5 "$T/runc4.err")"
+grep -q "someone/tiny-c4/en split train (1 file .*): en/c4-train.00000-of-00001.json.gz" "$T/runc4.err" ||
+  fail "no c4 file listing: $(grep -i calibration "$T/runc4.err")"
+grep -q "someone/tiny-c4/en split train (1 file .*): 4 documents" "$T/runc4.err" ||
+  fail "the report does not count the 4 gzip-compressed records: $(grep -i calibration "$T/runc4.err")"
+! grep -q "c4-validation" "$T/server.log" || fail "the validation shard was fetched"
 
 # 2. Offline: the same recipe runs from the cache with the hub stopped.
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=

@@ -80,8 +80,9 @@ TEST(DatasetFiles, ShardedSplitNamesMustBeWords) {
 }
 
 TEST(DatasetFiles, FormatsArecipeReads) {
-  for (const char* f : {"a.parquet", "d/a.jsonl", "a.json", "a.txt", "train 1.jsonl"}) EXPECT_TRUE(is_readable_data_file(f)) << f;
-  for (const char* f : {"a.jsonl.gz", "a.csv", "d/a.arrow", "a.tar", "a.json.zst"}) {
+  for (const char* f : {"a.parquet", "d/a.jsonl", "a.json", "a.txt", "train 1.jsonl", "a.jsonl.gz", "d/a.json.gz", "a.txt.gz"})
+    EXPECT_TRUE(is_readable_data_file(f)) << f;
+  for (const char* f : {"a.parquet.gz", "a.csv.gz", "a.gz", "a.csv", "d/a.arrow", "a.tar", "a.json.zst", "a.jsonl.bz2"}) {
     EXPECT_FALSE(is_readable_data_file(f)) << f;
     EXPECT_TRUE(is_unreadable_data_file(f)) << f;
   }
@@ -112,8 +113,8 @@ TEST(DatasetSplitSelection, LoadingScriptsAreRefused) {
 }
 
 TEST(DatasetSplitSelection, UnreadableFormatsAreRefusedNotSkipped) {
-  const std::string m = error_of({"train.jsonl.gz", "test.jsonl"}, "train");
-  EXPECT_NE(m.find("train.jsonl.gz is in a format arecipe does not read"), std::string::npos) << m;
+  const std::string m = error_of({"train.jsonl.zst", "test.jsonl"}, "train");
+  EXPECT_NE(m.find("train.jsonl.zst is in a format arecipe does not read"), std::string::npos) << m;
   EXPECT_NE(error_of({"train.csv"}, "train").find("does not read"), std::string::npos);
 }
 
