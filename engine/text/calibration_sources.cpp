@@ -134,10 +134,12 @@ std::vector<Document> json_lines_documents(const std::string& content, const std
 }
 
 bool first_line_is_json_object(const std::string& content) {
-  for (const auto& line : split_lines(content)) {
+  for (size_t pos = 0; pos < content.size();) {
+    const size_t end = std::min(content.find('\n', pos), content.size());
+    const std::string line = content.substr(pos, end - pos);
+    pos = end + 1;
     if (is_blank(line)) continue;
-    const auto first = line.find_first_not_of(" \t");
-    return line[first] == '{' && nlohmann::json::accept(line);
+    return line[line.find_first_not_of(" \t")] == '{' && nlohmann::json::accept(line);
   }
   return false;
 }
