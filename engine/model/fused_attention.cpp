@@ -156,10 +156,7 @@ ARECIPE_AVX2_FMA float exp_shifted_avx2(float* x, int64_t n, float shift) {
 #endif
 
 float exp_shifted(float* x, int64_t n, float shift) {
-#ifdef ARECIPE_HAVE_X86_AVX2
-  if (avx2::has_avx2_fma()) return exp_shifted_avx2(x, n, shift);
-#endif
-  return exp_shifted_scalar(x, n, shift);
+  return ARECIPE_PICK_AVX2(exp_shifted_scalar, exp_shifted_avx2)(x, n, shift);
 }
 
 // One row of a tile's scores (columns c0..c0+n) into logits: s * scale + mask inside the
@@ -204,17 +201,11 @@ ARECIPE_AVX2_FMA void softmax_grad_row_avx2(float* dp, const float* p, int64_t n
 float logits_row(float* s, const float* mask_row, int64_t n, int64_t lo, int64_t hi, float scale) {
   std::fill(s, s + lo, kNegInf);
   std::fill(s + hi, s + n, kNegInf);
-#ifdef ARECIPE_HAVE_X86_AVX2
-  if (avx2::has_avx2_fma()) return logits_row_avx2(s, mask_row, lo, hi, scale);
-#endif
-  return logits_row_scalar(s, mask_row, lo, hi, scale);
+  return ARECIPE_PICK_AVX2(logits_row_scalar, logits_row_avx2)(s, mask_row, lo, hi, scale);
 }
 
 void softmax_grad_row(float* dp, const float* p, int64_t n, float delta, float scale) {
-#ifdef ARECIPE_HAVE_X86_AVX2
-  if (avx2::has_avx2_fma()) return softmax_grad_row_avx2(dp, p, n, delta, scale);
-#endif
-  softmax_grad_row_scalar(dp, p, n, delta, scale);
+  ARECIPE_PICK_AVX2(softmax_grad_row_scalar, softmax_grad_row_avx2)(dp, p, n, delta, scale);
 }
 
 struct Inputs {

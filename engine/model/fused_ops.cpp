@@ -28,13 +28,6 @@ using torch::autograd::variable_list;
 
 std::atomic<bool> g_enabled{true};
 
-// The AVX2 kernel where the CPU has it, the scalar one otherwise.
-#ifdef ARECIPE_HAVE_X86_AVX2
-#define ARECIPE_PICK(scalar, vector) (avx2::has_avx2_fma() ? &(vector) : &(scalar))
-#else
-#define ARECIPE_PICK(scalar, vector) (&(scalar))
-#endif
-
 bool fusable(const at::Tensor& x) { return x.defined() && x.device().is_cpu() && x.scalar_type() == at::kFloat; }
 
 // ---- RMSNorm ----
@@ -129,7 +122,7 @@ class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
     at::Tensor y = at::empty_like(x), r = at::empty({rows}, x.options());
     const RmsRows a{x.data_ptr<float>(), w.data_ptr<float>(), nullptr, y.data_ptr<float>(), r.data_ptr<float>(),
                     nullptr, n, static_cast<float>(eps)};
-    for_rows(a, rows, ARECIPE_PICK(rms_forward_scalar, rms_forward_avx2));
+    for_rows(a, rows, ARECIPE_PICK_AVX2(rms_forward_scalar, rms_forward_avx2));
     ctx->save_for_backward({x, w, r});
     return y;
   }
@@ -145,7 +138,7 @@ class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
       at::Tensor dx = at::empty_like(x);
       const RmsRows a{x.data_ptr<float>(), w.data_ptr<float>(), dy.data_ptr<float>(), nullptr, r.data_ptr<float>(),
                       dx.data_ptr<float>(), n, 0.f};
-      for_rows(a, rows, ARECIPE_PICK(rms_backward_scalar, rms_backward_avx2));
+      for_rows(a, rows, ARECIPE_PICK_AVX2(rms_backward_scalar, rms_backward_avx2));
       grads[0] = dx;
     }
     if (ctx->needs_input_grad(1)) grads[1] = (dy.view({rows, n}) * (x.view({rows, n}) * r.unsqueeze(1))).sum(0);
@@ -155,14 +148,19 @@ class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
 
 // ---- RoPE ----
 
-// y_lo = a c_lo - b s_lo, y_hi = b c_hi + a s_hi over one row (a, b its halves). The
-// backward is the same map with the table -[s_hi, s_lo] (the inverse rotation).
-void rope_row_scalar(const float* x, float* y, const float* c, const float* s, int64_t h) {
-  for (int64_t j = 0; j < h; ++j) {
+// y_lo = a c_lo - b s_lo, y_hi = b c_hi + a s_hi over one row (a, b its halves), for the
+// pairs j0 <= j < h. The backward is the same map with the table -[s_hi, s_lo] (the
+// inverse rotation).
+void rope_pairs_scalar(const float* x, float* y, const float* c, const float* s, int64_t j0, int64_t h) {
+  for (int64_t j = j0; j < h; ++j) {
     const float a = x[j], b = x[j + h];
     y[j] = a * c[j] - b * s[j];
     y[j + h] = b * c[j + h] + a * s[j + h];
   }
+}
+
+void rope_row_scalar(const float* x, float* y, const float* c, const float* s, int64_t h) {
+  rope_pairs_scalar(x, y, c, s, 0, h);
 }
 
 #ifdef ARECIPE_HAVE_X86_AVX2
@@ -175,11 +173,7 @@ ARECIPE_AVX2_FMA void rope_row_avx2(const float* x, float* y, const float* c, co
     _mm256_storeu_ps(y + j + h, _mm256_add_ps(_mm256_mul_ps(b, _mm256_loadu_ps(c + j + h)),
                                               _mm256_mul_ps(a, _mm256_loadu_ps(s + j + h))));
   }
-  for (; j < h; ++j) {
-    const float a = x[j], b = x[j + h];
-    y[j] = a * c[j] - b * s[j];
-    y[j + h] = b * c[j + h] + a * s[j + h];
-  }
+  rope_pairs_scalar(x, y, c, s, j, h);
 }
 #endif
 
@@ -187,7 +181,7 @@ ARECIPE_AVX2_FMA void rope_row_avx2(const float* x, float* y, const float* c, co
 // with the same strides; the tables are [T, D].
 void rope_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& cos, const at::Tensor& sin) {
   using RowFn = void (*)(const float*, float*, const float*, const float*, int64_t);
-  const RowFn fn = ARECIPE_PICK(rope_row_scalar, rope_row_avx2);
+  const RowFn fn = ARECIPE_PICK_AVX2(rope_row_scalar, rope_row_avx2);
   const int64_t H = x.size(1), T = x.size(2), D = x.size(3);
   const float *xp = x.data_ptr<float>(), *cp = cos.data_ptr<float>(), *sp = sin.data_ptr<float>();
   float* yp = y.data_ptr<float>();
@@ -291,7 +285,7 @@ class SwigluFn : public torch::autograd::Function<SwigluFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& u) {
     at::Tensor y = at::empty_like(g);
     const SwigluArgs a{g.data_ptr<float>(), u.data_ptr<float>(), nullptr, y.data_ptr<float>(), nullptr, nullptr};
-    for_blocks(a, g.numel(), ARECIPE_PICK(swiglu_forward_scalar, swiglu_forward_avx2));
+    for_blocks(a, g.numel(), ARECIPE_PICK_AVX2(swiglu_forward_scalar, swiglu_forward_avx2));
     ctx->save_for_backward({g, u});
     return y;
   }
@@ -304,7 +298,7 @@ class SwigluFn : public torch::autograd::Function<SwigluFn> {
     at::Tensor dg = at::empty_like(s[0]), du = at::empty_like(s[1]);
     const SwigluArgs a{s[0].data_ptr<float>(), s[1].data_ptr<float>(), dy.data_ptr<float>(),
                        nullptr,                dg.data_ptr<float>(),   du.data_ptr<float>()};
-    for_blocks(a, dy.numel(), ARECIPE_PICK(swiglu_backward_scalar, swiglu_backward_avx2));
+    for_blocks(a, dy.numel(), ARECIPE_PICK_AVX2(swiglu_backward_scalar, swiglu_backward_avx2));
     grads[0] = dg;
     grads[1] = du;
     return grads;

@@ -1,7 +1,7 @@
 // AVX2 helpers shared by the CPU kernels (engine/model/fused_*.cpp). Each function is
 // compiled for AVX2+FMA through a target attribute, so the files that use them need no
-// -mavx2 and still run on older CPUs: callers check has_avx2_fma() once and keep a
-// scalar path.
+// -mavx2 and still run on older CPUs: callers keep a scalar path and pick between the
+// two with ARECIPE_PICK_AVX2.
 #pragma once
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -45,4 +45,12 @@ ARECIPE_AVX2_FMA inline float sum8(__m256 v) {
 
 }  // namespace arecipe::avx2
 
+#endif
+
+// The AVX2+FMA kernel where this CPU has it, else the scalar one, as a function pointer
+// (without x86 AVX2 support in the compiler, `vector` is never named).
+#ifdef ARECIPE_HAVE_X86_AVX2
+#define ARECIPE_PICK_AVX2(scalar, vector) (::arecipe::avx2::has_avx2_fma() ? &(vector) : &(scalar))
+#else
+#define ARECIPE_PICK_AVX2(scalar, vector) (&(scalar))
 #endif
